@@ -1,0 +1,1 @@
+"""Numbered ClickHouse migrations (NNNN_name.sql), rendered for one node or a cluster."""

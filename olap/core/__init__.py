@@ -1,0 +1,1 @@
+"""Core of olap: configuration, storage, plugins, web shell, auth, jobs and CLI."""
