@@ -12,7 +12,9 @@ embedded engine ignores that transport setting, so the id is also written into
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import re
 import threading
 import time
@@ -75,9 +77,25 @@ def log_comment_for(query_id: str, comment: str = "") -> str:
     return f"olap:{query_id} {comment}".strip()
 
 
+def folder_locked_by_other_process(path: str) -> bool:
+    """Return whether another process holds the lock ClickHouse takes on `<path>/status`."""
+    status_file = os.path.join(path, "status")
+    if not os.path.exists(status_file):
+        return False
+    with open(status_file, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
 def translate_error(err: Exception, target: ClickHouseTarget) -> ClickHouseError:
     """Map a clickhouse-connect or chdb exception to the olap error tree, keeping code and name."""
     text = str(err)
+    if target.kind == "chdb" and "Error initializing EmbeddedServer" in text and folder_locked_by_other_process(target.path):
+        text = "Cannot lock file: " + text
     if "EmbeddedServer already initialized" in text or "already initialized with path" in text:
         return EmbeddedEngineInUse(
             f"The embedded ClickHouse folder {target.path} cannot be opened because this process already holds another chdb folder; close the other clients first."

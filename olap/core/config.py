@@ -53,13 +53,15 @@ def _choice(options: tuple[str, ...], upper: bool = False) -> Callable[[str, str
     return parse
 
 
-def _boolean(name: str, value: str) -> bool:
+def _optional_boolean(name: str, value: str) -> bool | None:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
-    if lowered in ("0", "false", "no", "off", ""):
+    if lowered in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"{name}={value!r} is not a boolean; use true or false.")
+    if lowered == "":
+        return None
+    raise ConfigError(f"{name}={value!r} is not a boolean; use true or false, or leave it empty.")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -84,7 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OLAP_HOST", "127.0.0.1", "Address `olap serve` listens on."),
     Setting("OLAP_PORT", "8000", "Port `olap serve` listens on.", _integer(1)),
     Setting("OLAP_DISABLED_PLUGINS", "", "Comma-separated plugin names not to load, such as a bundled plugin replaced by your own."),
-    Setting("OLAP_LOGIN_SECURE_COOKIES", "", "Force the Secure flag on cookies (true/false). Empty: on in production only.", _boolean),
+    Setting("OLAP_LOGIN_SECURE_COOKIES", "", "Send cookies over HTTPS only (true/false). Empty: true in production, false otherwise.", _optional_boolean),
 )
 
 KNOWN_NAMES = frozenset(setting.name for setting in SETTINGS)

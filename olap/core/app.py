@@ -1,0 +1,102 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect, generate_csrf
+from htmx_flask import Htmx
+
+from olap.core import auth, views
+from olap.core.config import load_config
+from olap.core.instance import Instance
+from olap.core.jobs import Jobs
+from olap.core.permissions import can
+from olap.core.web import register_error_handlers
+
+logger = logging.getLogger(__name__)
+
+csrf = CSRFProtect()
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("olap").setLevel(level)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, *, start_workers: bool | None = None) -> Flask:
+    """Build the web app from environment settings, overridden by `test_config` entries.
+
+    `start_workers` starts in-process job worker threads; by default they start when
+    ClickHouse is embedded or REDIS_URL is empty, because then no other process can run
+    the jobs.
+    """
+    config = load_config(overrides=test_config)
+    configure_logging(config["LOG_LEVEL"])
+    instance = Instance(config)
+
+    app = Flask("olap", template_folder="templates", static_folder="static", root_path=_package_root())
+    app.config.update(
+        SECRET_KEY=config.secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=_secure_cookies(config),
+        REMEMBER_COOKIE_SECURE=_secure_cookies(config),
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        TESTING=config["OLAP_ENV"] == "test",
+    )
+    app.extensions["olap"] = instance
+
+    Htmx(app)
+    csrf.init_app(app)
+    auth.login_manager.init_app(app)
+    register_error_handlers(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(auth.bp)
+    for blueprint in instance.registry.blueprints.values():
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        return {"csrf_token": generate_csrf, "menu_items": _visible_menu_items(instance), "flag_enabled": _flag_enabled(instance)}
+
+    @app.teardown_appcontext
+    def remove_session(_error: BaseException | None) -> None:
+        instance.db.remove_session()
+
+    instance.jobs = Jobs(app, config["REDIS_URL"], str(config.home), instance.registry.jobs)
+    if start_workers is None:
+        start_workers = config.embedded_clickhouse or not config["REDIS_URL"]
+    if start_workers:
+        instance.jobs.start_threads(config["OLAP_WORKER_THREADS"])
+    return app
+
+
+def _package_root() -> str:
+    import olap
+
+    return olap.__path__[0]
+
+
+def _secure_cookies(config) -> bool:
+    forced = config["OLAP_LOGIN_SECURE_COOKIES"]
+    return config.production if forced is None else forced
+
+
+def _visible_menu_items(instance: Instance) -> list:
+    if not current_user.is_authenticated:
+        return []
+    session = instance.db.session
+    items = [item for item in instance.registry.menu_items.values() if can(session, current_user, item.permission)]
+    return sorted(items, key=lambda item: (item.order, item.label))
+
+
+def _flag_enabled(instance: Instance):
+    def enabled(name: str, **ids: int) -> bool:
+        return instance.flags.enabled(name, user=current_user, **ids)
+
+    return enabled

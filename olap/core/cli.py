@@ -1,0 +1,182 @@
+"""The `olap` command: serve, worker, migrate, users and import."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from olap.core.config import load_config
+from olap.core.errors import ConfigError, OlapError
+from olap.core.importer import KINDS, import_file
+from olap.core.instance import Instance
+from olap.core.migrations import Migrator
+
+logger = logging.getLogger(__name__)
+
+
+class OlapGroup(click.Group):
+    """A click group that prints olap errors as one sentence and exits with their code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OlapError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(err.exit_code)
+
+
+def open_instance() -> Instance:
+    config = load_config()
+    logging.basicConfig(level=config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return Instance(config)
+
+
+@click.group(cls=OlapGroup)
+@click.version_option(package_name="olap")
+def main() -> None:
+    """olap: learning analytics on ClickHouse."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default OLAP_HOST).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default OLAP_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the web app (development server; use gunicorn with wsgi:app in production)."""
+    from olap.core.app import create_app
+
+    app = create_app()
+    config = app.extensions["olap"].config
+    host = host or config["OLAP_HOST"]
+    port = port or config["OLAP_PORT"]
+    click.echo(f"olap: serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        app.extensions["olap"].close()
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+def worker(burst: bool) -> None:
+    """Run background jobs from Redis (production; the embedded mode runs them inside `olap serve`)."""
+    from olap.core.app import create_app
+
+    config = load_config()
+    if not config["REDIS_URL"]:
+        raise ConfigError("REDIS_URL is empty; `olap worker` needs a Redis server, while the embedded mode runs jobs inside `olap serve`.")
+    if config.embedded_clickhouse:
+        raise ConfigError("CLICKHOUSE_URL is an embedded chdb:// folder, which only one process can open; jobs run inside `olap serve`. Use a ClickHouse server to run separate workers.")
+    app = create_app(start_workers=False)
+    jobs = app.extensions["olap"].jobs
+    jobs.check_reachable()
+    worker_process = jobs.worker(thread=False)
+    click.echo(f"olap: worker {worker_process.name} listening on queue {jobs.queue.name}")
+    worker_process.work(burst=burst)
+
+
+@main.group()
+def migrate() -> None:
+    """Apply, revert or show migrations of ClickHouse and the metadata database."""
+
+
+@migrate.command("up")
+@click.option("--clickhouse-only", is_flag=True, help="Leave the metadata database alone.")
+def migrate_up(clickhouse_only: bool) -> None:
+    """Apply every pending migration."""
+    instance = open_instance()
+    try:
+        if not clickhouse_only:
+            instance.db.upgrade("head")
+            click.echo("metadata database: at head")
+        migrator = Migrator(instance.config.clickhouse_admin, cluster=instance.config["CLICKHOUSE_CLUSTER"])
+        applied = migrator.up()
+        migrator.close()
+        for migration in applied:
+            click.echo(f"clickhouse: applied {migration.version:04d}_{migration.name}")
+        if not applied:
+            click.echo("clickhouse: nothing to apply")
+    finally:
+        instance.close()
+
+
+@migrate.command("down")
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True, help="How many ClickHouse migrations to revert.")
+@click.option("--metadata-revision", default=None, help="Also revert the metadata database to this Alembic revision (for example base).")
+@click.confirmation_option(prompt="Reverting drops tables and their data. Continue?")
+def migrate_down(steps: int, metadata_revision: str | None) -> None:
+    """Revert the newest ClickHouse migrations (and optionally the metadata schema)."""
+    instance = open_instance()
+    try:
+        migrator = Migrator(instance.config.clickhouse_admin, cluster=instance.config["CLICKHOUSE_CLUSTER"])
+        for migration in migrator.down(steps):
+            click.echo(f"clickhouse: reverted {migration.version:04d}_{migration.name}")
+        migrator.close()
+        if metadata_revision:
+            instance.db.downgrade(metadata_revision)
+            click.echo(f"metadata database: at {metadata_revision}")
+    finally:
+        instance.close()
+
+
+@migrate.command("status")
+def migrate_status() -> None:
+    """Show which migrations are applied."""
+    instance = open_instance()
+    try:
+        current, head = instance.db.revision_status()
+        click.echo(f"metadata database: revision {current or 'none'} (head {head}){'' if current == head else '  PENDING'}")
+        migrator = Migrator(instance.config.clickhouse_admin, cluster=instance.config["CLICKHOUSE_CLUSTER"])
+        for status in migrator.status():
+            state = f"applied {status.applied_at}" if status.applied else "pending"
+            click.echo(f"clickhouse {status.version:04d}_{status.name}: {state}")
+        migrator.close()
+    finally:
+        instance.close()
+
+
+@main.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "instructor", "author"]), required=True, help="admin sees everything; instructors see their sections; authors their projects.")
+@click.option("--section", "section_ids", type=int, multiple=True, help="Section id an instructor teaches (repeatable).")
+@click.option("--project", "project_ids", type=int, multiple=True, help="Project id an author writes (repeatable).")
+@click.option("--password", envvar="OLAP_NEW_USER_PASSWORD", default=None, help="Password; omitted: a random one is generated and printed.")
+@click.option("--internal", is_flag=True, help="Mark as an internal user, who sees flags staged for internal users.")
+def users_create(email: str, role: str, section_ids: tuple[int, ...], project_ids: tuple[int, ...], password: str | None, internal: bool) -> None:
+    """Create a user with a role."""
+    from olap.core.auth import create_user
+    from olap.core.audit import record
+
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    instance = open_instance()
+    try:
+        session = instance.db.session
+        user = create_user(session, email, password, role, section_ids, project_ids, internal=internal)
+        record(session, "user.create", "succeeded", target=user.email, detail={"role": role, "sections": list(section_ids), "projects": list(project_ids)}, actor="cli")
+        session.commit()
+        click.echo(f"created {role} {user.email}" + (f" with password {password}" if generated else ""))
+    finally:
+        instance.close()
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("path", type=click.Path(path_type=Path))
+def import_command(kind: str, path: Path) -> None:
+    """Import projects, sections or resources from a JSON or CSV file (idempotent upserts)."""
+    instance = open_instance()
+    try:
+        summary = import_file(instance.db.session, kind, path)
+        click.echo(json.dumps(summary.as_dict()))
+    finally:
+        instance.close()
