@@ -55,3 +55,123 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared xAPI samples not found at {SHARED_DATA}; they sit beside the project in CI and development checkouts")
     return SHARED_DATA
+
+
+# Metadata database: every test that takes `database_url` runs on SQLite and on PostgreSQL.
+
+POSTGRES_HINT = (
+    "PostgreSQL is not reachable at {url}; start it with "
+    "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, "
+    "or run the tests through scripts/test, which starts a throwaway server."
+)
+REDIS_HINT = (
+    "Redis is not reachable at {url}; start it with "
+    "`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no`, "
+    "or run the tests through scripts/test, which starts a throwaway server."
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as err:
+        pytest.fail(POSTGRES_HINT.format(url=url) + f" ({err.__class__.__name__})", pytrace=False)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """URL of an empty metadata database, on SQLite and then on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'metadata.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = f"olap_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError as err:
+        pytest.fail(REDIS_HINT.format(url=url) + f" ({err.__class__.__name__})", pytrace=False)
+    return url
+
+
+@pytest.fixture
+def app(olap_env, database_url):
+    """The web app on a migrated metadata database, without worker threads."""
+    from olap.core.app import create_app
+
+    application = create_app({**olap_env, "DATABASE_URL": database_url}, start_workers=False)
+    instance = application.extensions["olap"]
+    instance.db.upgrade()
+    yield application
+    instance.close()
+
+
+@pytest.fixture
+def instance(app):
+    return app.extensions["olap"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def seeded(instance):
+    """Two projects, three sections and one user of each role; every password is 'password1'."""
+    from olap.core.auth import create_user
+    from olap.core.models import Project, Section
+
+    session = instance.db.session
+    session.add_all([Project(id=318, title="Chemistry"), Project(id=400, title="Physics")])
+    session.add_all([
+        Section(id=2051, project_id=318, title="Chem A", time_zone="America/New_York"),
+        Section(id=2077, project_id=318, title="Chem B", time_zone="Europe/Paris"),
+        Section(id=3001, project_id=400, title="Physics A"),
+    ])
+    session.flush()
+    users = {
+        "admin": create_user(session, "admin@example.edu", "password1", "admin"),
+        "instructor": create_user(session, "teach@example.edu", "password1", "instructor", section_ids=[2051]),
+        "author": create_user(session, "author@example.edu", "password1", "author", project_ids=[318]),
+    }
+    session.commit()
+    return users
+
+
+def sign_in(client, email: str, password: str = "password1"):
+    """Sign in through the login form, taking the CSRF token from the page."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})

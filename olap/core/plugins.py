@@ -46,7 +46,8 @@ def create_plugin_manager(disabled: Iterable[str] = ()) -> pluggy.PluginManager:
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as err:
-        raise PluginError(f"Plugin {err.plugin_name} implements a hook olap does not define: {err}") from err
+        plugin_name = manager.get_name(err.plugin) or repr(err.plugin)
+        raise PluginError(f"Plugin {plugin_name} implements a hook olap does not define: {err}") from err
     return manager
 
 
