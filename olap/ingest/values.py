@@ -21,7 +21,8 @@ FLOAT_EXACT_LIMIT = 2**53
 # Date-time with `T`, `t` or a space, 0-9 fraction digits and an optional offset
 # (`Z`, `z`, `±hh:mm`, `±hhmm` or `±hh`). The SQL path uses the same pattern in RE2.
 TIMESTAMP_PATTERN = r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
-TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
+# Python's `$` also matches before a final newline, RE2's does not, so Python uses fullmatch.
+TIMESTAMP = re.compile(TIMESTAMP_PATTERN[1:-1])
 # DateTime64(3) holds 1900-01-01 00:00:00.000 to 2299-12-31 23:59:59.999 UTC.
 MIN_TIMESTAMP_MS = -2208988800000
 MAX_TIMESTAMP_MS = 10413791999999
@@ -182,7 +183,7 @@ def parse_timestamp(text: str) -> tuple[int, bool] | None:
     The fraction is cut, not rounded, to milliseconds. A value without an offset is read
     as UTC. Second 60 (a leap second) rolls into the next minute.
     """
-    match = TIMESTAMP.match(text)
+    match = TIMESTAMP.fullmatch(text)
     if match is None:
         return None
     year, month, day, hour, minute, second = (int(group) for group in match.groups()[:6])
