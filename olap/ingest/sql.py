@@ -39,18 +39,24 @@ def helper_name(path: tuple[str, ...]) -> str:
     return "json_" + "_".join(re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_") for key in path)
 
 
-def value_raw(path: tuple[str, ...]) -> str:
-    """JSON text of the value at `path` ('' when missing), read from its parent helper."""
-    parent = "raw" if len(path) == 1 else helper_name(path[:-1])
-    return f"JSONExtractRaw({parent}, {quote(path[-1])})"
+def value_raw(path: tuple[str, ...], direct: bool = False) -> str:
+    """JSON text of the value at `path` ('' when missing).
+
+    It is read from the parent's helper column, unless `direct`: each JSONExtractRaw writes
+    numbers anew, and a second pass turns a float -0.0 into the integer 0 and an integral
+    float of 2**64 or more into a string, so floats and JSON text are read in one pass.
+    """
+    if direct or len(path) == 1:
+        return f"JSONExtractRaw(raw, {', '.join(quote(key) for key in path)})"
+    return f"JSONExtractRaw({helper_name(path[:-1])}, {quote(path[-1])})"
 
 
-def first_present(paths: tuple[tuple[str, ...], ...]) -> str:
+def first_present(paths: tuple[tuple[str, ...], ...], direct: bool = False) -> str:
     """JSON text of the first path whose value is present and not null."""
     if len(paths) == 1:
-        return value_raw(paths[0])
-    branches = [f"JSONType({value_raw(path)}) != 'Null', {value_raw(path)}" for path in paths[:-1]]
-    return f"multiIf({', '.join(branches)}, {value_raw(paths[-1])})"
+        return value_raw(paths[0], direct)
+    branches = [f"JSONType({value_raw(path, direct)}) != 'Null', {value_raw(path, direct)}" for path in paths[:-1]]
+    return f"multiIf({', '.join(branches)}, {value_raw(paths[-1], direct)})"
 
 
 def uint_expression(value: str, bits: int) -> str:
@@ -101,7 +107,7 @@ def json_text_expression(value: str) -> str:
 
 def converted(column: Column) -> str:
     """Expression of one mapped column, converted by its kind, over the helper columns."""
-    value = first_present(column.sources)
+    value = first_present(column.sources, direct=column.kind in ("float", "json_text"))
     if column.kind == "text":
         expression = text_expression(value)
     elif column.kind == "json_text":
@@ -227,6 +233,7 @@ def prepared_source(source: str) -> str:
     helpers += [f"{expression} AS {name}" for name, expression in timestamp_helpers().items()]
     helpers.append(f"JSONExtractString(raw, 'verb', 'id') AS verb")
     helpers.append(f"{reject_reason_expression()} AS reject_reason")
+    helpers.append("toUInt64(length(raw)) AS line_size")
     return f"(SELECT raw, source_file, source_etag, source_line, {', '.join(helpers)} FROM {source})"
 
 
@@ -266,7 +273,7 @@ def reject_select_sql(source: str) -> str:
     detail = f"transform(reject_reason, [{', '.join(map(quote, reasons))}], [{', '.join(map(quote, details))}], '')"
     return (
         "SELECT source_file, source_etag, toUInt64(source_line) AS source_line, reject_reason AS reason,"
-        f" {detail} AS detail, '' AS event_id, toUInt64(length(raw)) AS raw_size,"
+        f" {detail} AS detail, '' AS event_id, line_size AS raw_size,"
         f" substring(raw, 1, {mapping.REJECT_KEEP_BYTES}) AS raw"
         f" FROM {prepared_source(source)} WHERE reject_reason != ''"
     )
