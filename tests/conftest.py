@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from olap.core.clickhouse import ClickHouse
 from olap.core.config import load_config
 from olap.core.migrations import Migrator
 
+EXAMPLE_PLUGIN = Path(__file__).parent / "example_plugin"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -175,3 +179,38 @@ def sign_in(client, email: str, password: str = "password1"):
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+# Plugins installed by tests as real distributions with entry points.
+
+
+def install_distribution(site: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
+    """Install a distribution the way pip does: modules plus a dist-info folder with entry points."""
+    dist_info = site / f"{name}-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    lines = "\n".join(f"{key} = {value}" for key, value in entry_points.items())
+    (dist_info / "entry_points.txt").write_text(f"[olap.plugins]\n{lines}\n")
+    for module_name, source in modules.items():
+        (site / f"{module_name}.py").write_text(source)
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """A site-packages folder on sys.path for distributions installed by a test."""
+    folder = tmp_path / "site-packages"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    importlib.invalidate_caches()
+    yield folder
+    for name in [module for module in sys.modules if module.startswith(("olap_example_plugin", "olap_clash", "olap_typo"))]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+@pytest.fixture
+def example_plugin(site):
+    """The example third-party plugin, installed through an entry point."""
+    shutil.copy(EXAMPLE_PLUGIN / "completion_by_page.sql", site / "completion_by_page.sql")
+    install_distribution(site, "olap_example_plugin", {"example": "olap_example_plugin"}, {"olap_example_plugin": (EXAMPLE_PLUGIN / "olap_example_plugin.py").read_text()})
+    return site

@@ -2,53 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import sign_in
+from conftest import install_distribution, sign_in
 from olap.core import hookspecs
 from olap.core.errors import PluginError
 from olap.core.plugins import build_registry, create_plugin_manager
 
 EXAMPLE = Path(__file__).parent / "example_plugin"
 HOOK_NAMES = sorted(name for name, value in vars(hookspecs).items() if name.startswith("register_") and callable(value))
-
-
-def install_distribution(site: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
-    """Install a distribution the way pip does: modules plus a dist-info folder with entry points."""
-    dist_info = site / f"{name}-1.0.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    lines = "\n".join(f"{key} = {value}" for key, value in entry_points.items())
-    (dist_info / "entry_points.txt").write_text(f"[olap.plugins]\n{lines}\n")
-    for module_name, source in modules.items():
-        (site / f"{module_name}.py").write_text(source)
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    """A site-packages folder on sys.path for distributions installed by a test."""
-    folder = tmp_path / "site-packages"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    importlib.invalidate_caches()
-    yield folder
-    for name in [module for module in sys.modules if module.startswith(("olap_example_plugin", "olap_clash", "olap_typo"))]:
-        del sys.modules[name]
-    importlib.invalidate_caches()
-
-
-@pytest.fixture
-def example_plugin(site):
-    """The example third-party plugin, installed through an entry point."""
-    shutil.copy(EXAMPLE / "completion_by_page.sql", site / "completion_by_page.sql")
-    install_distribution(site, "olap_example_plugin", {"example": "olap_example_plugin"}, {"olap_example_plugin": (EXAMPLE / "olap_example_plugin.py").read_text()})
-    return site
 
 
 def test_bundled_platform_plugin_loads_through_entry_point():

@@ -45,6 +45,15 @@ class ThreadWorker(AppWorker):
 
     death_penalty_class = TimerDeathPenalty
 
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        # RQ's dequeue loop only ends when a job arrives; polling in one-second rounds
+        # lets stop_threads() end an idle thread within about a second.
+        while not self._stop_requested:
+            result = super().dequeue_job_and_maintain_ttl(1, max_idle_time=1)
+            if result is not None or timeout is None:
+                return result
+        return None
+
     def _install_signal_handlers(self) -> None:
         # Signal handlers can only be installed from the main thread; the web process
         # stops these workers through request_thread_stop() instead.
@@ -90,7 +99,7 @@ class Jobs:
             raise JobError(f"Unknown job {job_name!r}; known jobs: {', '.join(sorted(self.registered)) or 'none'}.")
         enqueued = self.queue.enqueue(
             job.function,
-            *args,
+            args=args,
             job_id=job_id,
             job_timeout=job.timeout_seconds,
             result_ttl=job.result_ttl_seconds,
