@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import sys
 import uuid
@@ -13,6 +14,7 @@ import pytest
 from olap.core.clickhouse import ClickHouse
 from olap.core.config import load_config
 from olap.core.migrations import Migrator
+from support import install_distribution
 
 EXAMPLE_PLUGIN = Path(__file__).parent / "example_plugin"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -25,8 +27,16 @@ def chdb_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def olap_env(tmp_path, chdb_path) -> dict[str, str]:
-    """Settings of a throwaway instance: its own home folder and ClickHouse database."""
+def olap_env(tmp_path, chdb_path, monkeypatch) -> dict[str, str]:
+    """Settings of a throwaway instance: its own home folder and ClickHouse database.
+
+    Settings exported in the developer's shell are removed, so they cannot reach a test.
+    """
+    from olap.core.config import KNOWN_NAMES
+
+    for name in list(os.environ):
+        if name in KNOWN_NAMES or name.startswith("OLAP_"):
+            monkeypatch.delenv(name)
     return {
         "OLAP_HOME": str(tmp_path / "home"),
         "OLAP_ENV": "test",
@@ -172,27 +182,9 @@ def seeded(instance):
     return users
 
 
-def sign_in(client, email: str, password: str = "password1"):
-    """Sign in through the login form, taking the CSRF token from the page."""
-    import re
-
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
 # Plugins installed by tests as real distributions with entry points.
-
-
-def install_distribution(site: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
-    """Install a distribution the way pip does: modules plus a dist-info folder with entry points."""
-    dist_info = site / f"{name}-1.0.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    lines = "\n".join(f"{key} = {value}" for key, value in entry_points.items())
-    (dist_info / "entry_points.txt").write_text(f"[olap.plugins]\n{lines}\n")
-    for module_name, source in modules.items():
-        (site / f"{module_name}.py").write_text(source)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect as sqlalchemy_inspect
 
-from conftest import sign_in
+from support import sign_in
 from olap.core.migrations import Migrator
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from conftest import sign_in
+from support import sign_in
 from olap.core.auth import create_user
 from olap.core.errors import Conflict, NotFound, UserInputError
 from olap.core.models import AuditEvent, User

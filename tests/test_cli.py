@@ -128,3 +128,15 @@ def test_worker_refuses_embedded_clickhouse(run, monkeypatch):
 
     assert result.exit_code == 2
     assert "jobs run inside `olap serve`" in result.output
+
+
+def test_set_password_known_and_unknown_user(run):
+    run("migrate", "up")
+    run("users", "create", "admin@example.edu", "--role", "admin", "--password", "password1")
+
+    changed = run("users", "set-password", "admin@example.edu", "--password", "password2")
+    unknown = run("users", "set-password", "nobody@example.edu", "--password", "password2")
+
+    assert changed.output == "password of admin@example.edu changed\n"
+    assert unknown.exit_code == 2
+    assert "No user has the email nobody@example.edu" in unknown.output

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import install_distribution, sign_in
+from support import install_distribution, sign_in
 from olap.core import hookspecs
 from olap.core.errors import PluginError
 from olap.core.plugins import build_registry, create_plugin_manager

@@ -149,7 +149,7 @@ def users() -> None:
 @click.option("--role", type=click.Choice(["admin", "instructor", "author"]), required=True, help="admin sees everything; instructors see their sections; authors their projects.")
 @click.option("--section", "section_ids", type=int, multiple=True, help="Section id an instructor teaches (repeatable).")
 @click.option("--project", "project_ids", type=int, multiple=True, help="Project id an author writes (repeatable).")
-@click.option("--password", envvar="OLAP_NEW_USER_PASSWORD", default=None, help="Password; omitted: a random one is generated and printed.")
+@click.option("--password", envvar="NEW_USER_PASSWORD", default=None, help="Password; omitted: a random one is generated and printed.")
 @click.option("--internal", is_flag=True, help="Mark as an internal user, who sees flags staged for internal users.")
 def users_create(email: str, role: str, section_ids: tuple[int, ...], project_ids: tuple[int, ...], password: str | None, internal: bool) -> None:
     """Create a user with a role."""
@@ -165,6 +165,37 @@ def users_create(email: str, role: str, section_ids: tuple[int, ...], project_id
         record(session, "user.create", "succeeded", target=user.email, detail={"role": role, "sections": list(section_ids), "projects": list(project_ids)}, actor="cli")
         session.commit()
         click.echo(f"created {role} {user.email}" + (f" with password {password}" if generated else ""))
+    finally:
+        instance.close()
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password", envvar="NEW_USER_PASSWORD", default=None, help="New password; omitted: a random one is generated and printed.")
+def users_set_password(email: str, password: str | None) -> None:
+    """Set a new password for an existing user."""
+    from werkzeug.security import generate_password_hash
+    from sqlalchemy import func, select
+
+    from olap.core.audit import record
+    from olap.core.auth import MIN_PASSWORD_LENGTH, normalise_email
+    from olap.core.errors import NotFound, UserInputError
+    from olap.core.models import User
+
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserInputError(f"The password is too short; use at least {MIN_PASSWORD_LENGTH} characters.")
+    instance = open_instance()
+    try:
+        session = instance.db.session
+        user = session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+        if user is None:
+            raise NotFound(f"No user has the email {email}; list or create users with `olap users create`.")
+        user.password_hash = generate_password_hash(password)
+        record(session, "user.set_password", "succeeded", target=user.email, actor="cli")
+        session.commit()
+        click.echo(f"password of {user.email} changed" + (f" to {password}" if generated else ""))
     finally:
         instance.close()
 
