@@ -16,13 +16,14 @@ from typing import Literal
 
 Path = tuple[str, ...]
 
+# Conversion kinds; docs/ingestion.md has the full table.
 # text: a string as is, an integer in decimal, anything else ''.
-# uint64/uint32: a non-negative integer, an integral float below 2**53 or a string of
-#   1-20 ASCII digits, in range of the type; anything else NULL (or 0 when not nullable).
-# float: a number, or a string in JSON number syntax; not finite or anything else NULL.
+# uint64/uint32: a non-negative integer, an integral float below 2**53, or a string of
+#   1-20 ASCII digits, each in range of the type. Anything else is NULL (0 when not nullable).
+# float: a number, or a string in JSON number syntax. Anything else, or infinity, is NULL.
 # bool: true/false, the numbers 1/0, the strings "true"/"false"/"1"/"0" in any ASCII case.
-# count: an array counts as its length, anything else as uint32.
-# json_text: a string as is, null or missing '', anything else its compact JSON text.
+# count: an array counts as its length, anything else converts as uint32.
+# json_text: a string as is, null or missing as '', anything else as compact JSON text.
 Kind = Literal["text", "uint64", "uint32", "float", "bool", "count", "json_text"]
 
 OLI_PREFIXES = ("http://oli.cmu.edu/extensions/", "https://oli.cmu.edu/extensions/")
@@ -159,10 +160,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("video_seek_to", "float", (result_video("time-to"),)),
     Column("voided_event_id", "text", (("object", "id"),), nullable=False, only_for="voiding"),
 )
-
-# Columns that are not read from one statement value; both transforms fill them by the
-# rules of docs/ingestion.md ("Event identity" and "Rows and rejects").
-DERIVED_COLUMNS = ("event_id", "source_file", "source_etag", "source_line", "timestamp", "event_type", "payload_hash", "raw")
 
 # Column order of the rows both transforms produce. inserted_at is left to the table default.
 ROW_COLUMNS: tuple[str, ...] = (

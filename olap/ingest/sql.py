@@ -1,9 +1,9 @@
 """ClickHouse SQL twin of the Python transform, built from the same column map.
 
 `row_select_sql(source)` and `reject_select_sql(source)` read a table expression with the
-columns `raw` (one JSONL line), `source_file`, `source_etag` and `source_line`, and give
-the raw_events rows and the raw_events_rejected rows of those lines; every line lands in
-exactly one of the two. Both bind `{max_line_bytes:UInt64}`. A backfill runs
+columns `raw` (one JSONL line), `source_file`, `source_etag` and `source_line`. The first
+gives the raw_events rows of those lines and the second the raw_events_rejected rows, so
+every line lands in exactly one of the two. Both bind `{max_line_bytes:UInt64}`. A backfill runs
 `INSERT INTO raw_events (<ROW_COLUMNS>) <row_select_sql(...)>`.
 
 Only functions that return a value for any input are used (JSON*, *OrNull, match), so a
@@ -191,7 +191,7 @@ def timestamp_helpers() -> dict[str, str]:
         f" AND (NOT {has_offset} OR ({offset_hours} <= 23 AND {offset_rest} <= 59))"
         f" AND {epoch_ms} BETWEEN {MIN_TIMESTAMP_MS} AND {MAX_TIMESTAMP_MS}"
     )
-    timestamp_value = "multiIf(JSONType(JSONExtractRaw(raw, 'timestamp')) != 'Null', JSONExtractRaw(raw, 'timestamp'), JSONExtractRaw(raw, 'stored'))"
+    timestamp_value = first_present(mapping.TIMESTAMP_PATHS)
     return {
         "ts_value": timestamp_value,
         "ts_groups": f"extractGroups(if(JSONType(ts_value) = 'String', JSONExtractString(ts_value), ''), {quote(TIMESTAMP_PATTERN)})",

@@ -23,8 +23,11 @@ from olap.ingest.values import parse_timestamp, to_bool, to_count, to_float, to_
 BOM = b"\xef\xbb\xbf"
 BLANK = re.compile(rb"[ \t\r\n]*")
 # orjson reads an integer beyond the 64-bit range as a float; ClickHouse reads it as a
-# string of its digits. Lines with a run of 19 or more digits are re-read to match.
-LONG_DIGIT_RUN = re.compile(rb"[0-9]{19}")
+# string of its digits. Lines with a run of 19 or more digits are re-read to match. The
+# run is found by mapping every digit to 0 and searching, which is far faster than re.
+DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+LONG_DIGIT_RUN = b"0" * 19
+HTTPS_OLI = mapping.OLI_PREFIXES[1].encode()
 EMPTY: dict = {}
 NONE_TYPE = type(None)
 
@@ -133,7 +136,7 @@ def parse_line(line: bytes) -> tuple[object, str]:
         except UnicodeDecodeError:
             return None, "invalid_utf8"
         return None, "empty_line" if BLANK.fullmatch(line) else "invalid_json"
-    if LONG_DIGIT_RUN.search(line) is not None:
+    if line.translate(DIGITS_TO_ZERO).find(LONG_DIGIT_RUN) >= 0:
         statement = json.loads(line.decode("utf-8"), parse_int=_big_integer_or_digits)
     return statement, ""
 
@@ -148,9 +151,11 @@ def check_statement(statement: object) -> tuple[str, str | None]:
     verb_id = statement["verb"].get("id")
     if type(verb_id) is not str or verb_id == "":
         return "missing_verb", None
-    timestamp = statement.get("timestamp")
-    if timestamp is None:
-        timestamp = statement.get("stored")
+    timestamp = None
+    for (key,) in mapping.TIMESTAMP_PATHS:
+        timestamp = statement.get(key)
+        if timestamp is not None:
+            break
     if timestamp is None:
         return "missing_timestamp", None
     if type(timestamp) is not str:
@@ -217,7 +222,7 @@ def build_rows(
 ) -> pa.Table:
     """Build the raw_events Arrow table of accepted statements, column by column."""
     count = len(statements)
-    values = PathValues(statements)
+    values = PathValues(statements, [HTTPS_OLI in line for line in raw_lines])
     digests = [hashlib.sha256(line).digest() for line in raw_lines]
     event_types = classify(values)
     conditions = condition_masks(values, event_types)
@@ -243,8 +248,11 @@ def build_rows(
 class PathValues:
     """Values at JSON paths of a list of statements, each path read once per batch."""
 
-    def __init__(self, statements: list[dict]):
+    def __init__(self, statements: list[dict], https_oli_rows: list[bool]):
         self.statements = statements
+        # Torus writes http:// OLI keys; https:// ones are looked up only in lines that
+        # contain the https:// prefix at all, which saves a lookup per column and row.
+        self.https_oli_rows = https_oli_rows
         self._values: dict[tuple[str, ...], list] = {}
         self._objects: dict[tuple[str, ...], list] = {}
 
@@ -258,7 +266,13 @@ class PathValues:
     def at(self, path: tuple[str, ...]) -> list:
         if path not in self._values:
             key = path[-1]
-            self._values[path] = [parent.get(key) for parent in self.objects(path[:-1])]
+            parents = self.objects(path[:-1])
+            if not key.startswith(mapping.OLI_PREFIXES[1]):
+                self._values[path] = [parent.get(key) for parent in parents]
+            elif any(self.https_oli_rows):
+                self._values[path] = [parent.get(key) if present else None for parent, present in zip(parents, self.https_oli_rows)]
+            else:
+                self._values[path] = [None] * len(parents)
         return self._values[path]
 
     def first_present(self, paths: tuple[tuple[str, ...], ...]) -> list:

@@ -27,7 +27,10 @@ TIMESTAMP = re.compile(TIMESTAMP_PATTERN[1:-1])
 MIN_TIMESTAMP_MS = -2208988800000
 MAX_TIMESTAMP_MS = 10413791999999
 
-FLOAT_TOKEN = re.compile(rb"[:,\[]-?[0-9]+[.eE]")
+# orjson writes every float with a digit followed by `.` or `e`; with all digits mapped to
+# 0 those are cheap substring searches. Strings such as "v1.2" also match, which only
+# sends the value down the slower exact path.
+DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 LOWER_HEX_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
 LINE_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -103,7 +106,8 @@ def to_json_text(value: object) -> str:
         return ""
     if kind is dict or kind is list:
         encoded = orjson.dumps(value)
-        if FLOAT_TOKEN.search(encoded) is None:
+        digits_as_zero = encoded.translate(DIGITS_TO_ZERO)
+        if b"0." not in digits_as_zero and b"0e" not in digits_as_zero:
             return _fix_string_escapes(encoded.decode())
     return _json_text(value)
 
