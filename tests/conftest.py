@@ -206,3 +206,41 @@ def example_plugin(site):
     shutil.copy(EXAMPLE_PLUGIN / "completion_by_page.sql", site / "completion_by_page.sql")
     install_distribution(site, "olap_example_plugin", {"example": "olap_example_plugin"}, {"olap_example_plugin": (EXAMPLE_PLUGIN / "olap_example_plugin.py").read_text()})
     return site
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on a free loopback port, for the whole test session."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch):
+    """A boto3 S3 client on the loopback server, with the AWS settings pointed at it."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    from olap.core.s3 import s3_client
+
+    return s3_client()
+
+
+@pytest.fixture
+def bucket(s3) -> str:
+    """A new, empty bucket on the loopback S3 server."""
+    name = f"test-{uuid.uuid4().hex[:16]}"
+    s3.create_bucket(Bucket=name)
+    return name

@@ -15,6 +15,7 @@ from olap.core.config import load_config
 from olap.core.instance import Instance
 from olap.core.jobs import Jobs
 from olap.core.permissions import can
+from olap.uploader import views as uploader_views
 from olap.core.web import register_error_handlers
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, start_workers: b
     register_error_handlers(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
+    # Producers authenticate with API keys, not session cookies, so CSRF does not apply.
+    csrf.exempt(uploader_views.bp)
+    app.register_blueprint(uploader_views.bp)
     for blueprint in instance.registry.blueprints.values():
         app.register_blueprint(blueprint)
 

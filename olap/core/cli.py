@@ -211,3 +211,89 @@ def import_command(kind: str, path: Path) -> None:
         click.echo(json.dumps(summary.as_dict()))
     finally:
         instance.close()
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar on stderr (default: when stderr is a terminal).")
+def ingest(inputs: tuple[str, ...], progress: bool | None) -> None:
+    """Ingest JSONL statements from files, folders, s3://bucket/key URLs or '-' (stdin); .gz too.
+
+    Prints a JSON summary. Rerunning the same input changes no count.
+    """
+    from olap.ingest import IngestSummary
+    from olap.uploader.files import ingest_source, resolve_sources
+
+    instance = open_instance()
+    try:
+        sources = resolve_sources(list(inputs))
+        total = IngestSummary()
+        show = sys.stderr.isatty() if progress is None else progress
+        with click.progressbar(length=sum(source.size for source in sources), label="ingesting", file=sys.stderr, show_pos=True) if show else _NoBar() as bar:
+            for source in sources:
+                total.add(ingest_source(instance.clickhouse_admin, source, bar.update, instance.config["XAPI_MAX_LINE_BYTES"]))
+        click.echo(json.dumps({
+            "files": len(sources),
+            "lines": total.lines,
+            "inserted": total.inserted,
+            "duplicates": total.duplicates,
+            "rejected": total.rejected,
+            "untimezoned": total.untimezoned,
+            "reject_reasons": total.reasons,
+        }))
+    finally:
+        instance.close()
+
+
+class _NoBar:
+    """Stands in for click's progress bar when none is shown."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        return False
+
+    def update(self, _amount: int) -> None:
+        pass
+
+
+@main.group()
+def producers() -> None:
+    """Manage the API keys of systems that send xAPI statements."""
+
+
+@producers.command("create")
+@click.argument("name")
+def producers_create(name: str) -> None:
+    """Create a producer and print its API key (shown only once)."""
+    from olap.core.audit import record
+    from olap.uploader.producers import create_producer
+
+    instance = open_instance()
+    try:
+        session = instance.db.session
+        producer, key = create_producer(session, name)
+        record(session, "producer.create", "succeeded", target=producer.name, actor="cli")
+        session.commit()
+        click.echo(f"created producer {producer.name}; its API key (shown only once): {key}")
+    finally:
+        instance.close()
+
+
+@producers.command("revoke")
+@click.argument("name")
+def producers_revoke(name: str) -> None:
+    """Revoke a producer's API key."""
+    from olap.core.audit import record
+    from olap.uploader.producers import revoke_producer
+
+    instance = open_instance()
+    try:
+        session = instance.db.session
+        producer = revoke_producer(session, name)
+        record(session, "producer.revoke", "succeeded", target=producer.name, actor="cli")
+        session.commit()
+        click.echo(f"revoked producer {producer.name}")
+    finally:
+        instance.close()

@@ -82,6 +82,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("UNLEASH_API_TOKEN", "", "Client API token for UNLEASH_URL."),
     Setting("UNLEASH_APP_NAME", "olap", "Application name reported to Unleash."),
     Setting("XAPI_ETL_MODE", "direct", "`direct` inserts uploaded statements at once; `s3` writes them as JSONL bundles to S3 for the ETL function.", _choice(ETL_MODES)),
+    Setting("XAPI_S3_BUCKET", "", "Bucket the uploader writes JSONL bundles to when XAPI_ETL_MODE is `s3`."),
+    Setting("XAPI_S3_PREFIX", "xapi/", "Key prefix of those bundles."),
+    Setting("XAPI_MAX_BODY_BYTES", "16777216", "Largest request body `POST /xapi/statements` accepts, in bytes.", _integer(1024)),
+    Setting("XAPI_MAX_LINE_BYTES", "1048576", "Largest statement (one JSONL line) ingest accepts, in bytes; larger ones are rejected as line_too_large.", _integer(1024)),
     Setting("LOG_LEVEL", "INFO", "Python logging level: DEBUG, INFO, WARNING or ERROR.", _choice(LOG_LEVELS, upper=True)),
     Setting("OLAP_HOST", "127.0.0.1", "Address `olap serve` listens on."),
     Setting("OLAP_PORT", "8000", "Port `olap serve` listens on.", _integer(1)),
@@ -205,6 +209,8 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
     clickhouse_admin = parse_clickhouse_url("CLICKHOUSE_ADMIN_URL", admin_url, database)
     if clickhouse.kind != clickhouse_admin.kind or clickhouse.database != clickhouse_admin.database:
         raise ConfigError("CLICKHOUSE_URL and CLICKHOUSE_ADMIN_URL point at different kinds of target or databases; give both the same engine and database.")
+    if values["XAPI_ETL_MODE"] == "s3" and not values["XAPI_S3_BUCKET"]:
+        raise ConfigError("XAPI_ETL_MODE is s3 but XAPI_S3_BUCKET is empty; name the bucket the uploader writes bundles to.")
     if clickhouse.kind == "chdb" and clickhouse.path != clickhouse_admin.path:
         raise ConfigError("CLICKHOUSE_URL and CLICKHOUSE_ADMIN_URL name different chdb folders; one process can open only one, so give both the same path.")
 

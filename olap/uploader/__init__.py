@@ -1,0 +1,1 @@
+"""Statement intake: producer API keys, POST /xapi/statements, S3 bundles and `olap ingest`."""
