@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from htmx_flask import Htmx
 
-from olap.core import auth, views
+from olap.core import auth, dashboards, views
 from olap.core.config import load_config
 from olap.core.instance import Instance
 from olap.core.jobs import Jobs
@@ -58,6 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, start_workers: b
     register_error_handlers(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboards.bp)
     # Producers authenticate with API keys, not session cookies, so CSRF does not apply.
     csrf.exempt(uploader_views.bp)
     app.register_blueprint(uploader_views.bp)
