@@ -1,0 +1,1 @@
+"""ETL function: ingest xAPI JSONL objects named by S3 event notifications into ClickHouse."""
