@@ -42,6 +42,8 @@ class Part:
     part_id: str
     out_of: float
     hint_ids: tuple[str, ...]
+    # JSON text of the hints_requested list after 0, 1, 2, … hints, one entry per count.
+    hints_json: tuple[str, ...]
     # JSON text of the `result.response` object of a correct and of a wrong answer, and
     # of the feedback extension Torus sends for a right, wrong, half-right or empty answer.
     right_response: str
@@ -245,6 +247,7 @@ def build_activity(rng, course, topic, activity_id, objective_ids) -> Activity:
                 part_id,
                 out_of,
                 hint_ids,
+                tuple(compact_json(list(hint_ids[:count])) for count in range(len(hint_ids) + 1)),
                 compact_json({"input": right}),
                 compact_json({"input": wrong}),
                 draw_feedback(rng, rng.choice(titles.RIGHT_FEEDBACK)),

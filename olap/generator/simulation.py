@@ -17,7 +17,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from olap.generator import statements as st
-from olap.generator.catalog import Catalog, Page, Project, Student, Video
+from olap.generator.catalog import Activity, Catalog, Page, Part, Project, Student, Video
 
 ATTEMPT_HOST = "https://lms.example.edu"
 # page_viewed and video statements carry the bare host, as Torus's LiveView and XAPIController paths do.
@@ -204,6 +204,7 @@ class Session:
         self.session_id = simulation._uuid()
         self.attempt_actor = st.actor(ATTEMPT_HOST, student.user_id)
         self.view_actor = st.actor(VIEW_HOST, student.user_id)
+        self.scope_json = st.scope_members(project.project_id, project.publication_id, section_id)
         self.voids: list[str] = []
         self._last_id = ""
         self.out: list[tuple[str, str, str]] = []
@@ -233,12 +234,13 @@ class Session:
             self.watch_video(page.video, attempt_guid, attempt_number, page.page_id)
         if not page.activities:
             return
+        page_json = st.page_members(attempt_guid, attempt_number, page.page_id)
         page_raw = 0.0
         page_out_of = 0.0
         for activity in page.activities:
-            if not page.graded and rng.random() < 0.25:
+            if not page.graded and rng.random() < 0.35:
                 continue
-            raw = self.attempt_activity(page, activity, attempt_guid, attempt_number)
+            raw = self.attempt_activity(page, activity, page_json)
             page_raw += raw
             page_out_of += activity.out_of
         if page.graded:
@@ -246,44 +248,37 @@ class Session:
             self._emit("page_attempt", st.page_attempt(self.attempt_actor, self._id(), ATTEMPT_HOST, context, attempt_guid, page_raw, page_out_of, self.clock.seconds(self.now)))
         self._advance(rng.uniform(10, 120))
 
-    def attempt_activity(self, page: Page, activity, page_attempt_guid: str, page_attempt_number: int) -> float:
+    def attempt_activity(self, page: Page, activity: Activity, page_json: str) -> float:
         """Submit attempts until all parts are right, the student gives up, or the page is graded.
 
         Returns the raw score of the last attempt.
         """
         rng = self.rng
-        student = self.student
-        project = self.project
         raw = 0.0
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
             self._advance(rng.uniform(20, 240))
             timestamp = self.clock.seconds(self.now)
             activity_guid = self.sim._uuid()
+            attempt_json = st.attempt_members(activity_guid, attempt_number, activity.activity_id, activity.revision_id)
             raw = 0.0
             for part in activity.parts:
-                raw += self._part_attempt(activity, part, attempt_number, activity_guid, page, page_attempt_guid, page_attempt_number, timestamp)
-            self._emit(
-                "activity_attempt",
-                st.activity_attempt(
-                    self.attempt_actor, self._id(), ATTEMPT_HOST, activity_attempt_guid=activity_guid, attempt_number=attempt_number,
-                    activity_id=activity.activity_id, revision_id=activity.revision_id, enrollment_id=student.enrollment_id,
-                    page_attempt_guid=page_attempt_guid, page_attempt_number=page_attempt_number, page_id=page.page_id,
-                    project_id=project.project_id, publication_id=project.publication_id, section_id=self.section_id,
-                    raw=raw, out_of=activity.out_of, timestamp=timestamp,
-                ),
+                raw += self._part_attempt(activity, part, attempt_number, attempt_json, page_json, timestamp)
+            line = st.activity_attempt(
+                self.attempt_actor, self._id(), ATTEMPT_HOST, attempt_json, activity_guid, self.student.enrollment_id,
+                page_json, self.scope_json, raw, activity.out_of, timestamp,
             )
+            self._emit("activity_attempt", line)
             if page.graded or raw >= activity.out_of or rng.random() < 0.3:
                 break
         return raw
 
-    def _part_attempt(self, activity, part, attempt_number, activity_guid, page, page_attempt_guid, page_attempt_number, timestamp) -> float:
+    def _part_attempt(self, activity: Activity, part: Part, attempt_number: int, attempt_json: str, page_json: str, timestamp: str) -> float:
         rng = self.rng
         gap = activity.difficulty - self.student.ability
         hint_chance = 0.8 / (1.0 + math.exp(-(gap - 0.3)))
         hints = 0
         while hints < len(part.hint_ids) and rng.random() < hint_chance:
             hints += 1
-        hints_json = "[" + ",".join(f'"{hint}"' for hint in part.hint_ids[:hints]) + "]"
 
         right_chance = 1.0 / (1.0 + math.exp(gap - 0.9 * (attempt_number - 1) - 0.4 * hints))
         draw = rng.random()
@@ -298,19 +293,12 @@ class Session:
         if rng.random() < 0.05:
             feedback = "null"
 
-        project = self.project
-        self._emit(
-            "part_attempt",
-            st.part_attempt(
-                self.attempt_actor, self._id(), ATTEMPT_HOST, activity_attempt_guid=activity_guid, attempt_number=attempt_number,
-                activity_id=activity.activity_id, revision_id=activity.revision_id, objectives_json=activity.objectives,
-                enrollment_id=self.student.enrollment_id, hints_json=hints_json, page_attempt_guid=page_attempt_guid,
-                page_attempt_number=page_attempt_number, page_id=page.page_id, part_attempt_guid=self.sim._uuid(),
-                part_id=part.part_id, project_id=project.project_id, publication_id=project.publication_id,
-                section_id=self.section_id, session_id=self.session_id, feedback_json=feedback, response_json=response,
-                raw=raw, out_of=part.out_of, timestamp=timestamp,
-            ),
+        line = st.part_attempt(
+            self.attempt_actor, self._id(), ATTEMPT_HOST, attempt_json, activity.objectives, self.student.enrollment_id,
+            part.hints_json[hints], page_json, self.sim._uuid(), attempt_number, part.part_id, self.scope_json,
+            self.session_id, feedback, response, raw, part.out_of, timestamp,
         )
+        self._emit("part_attempt", line)
         return raw
 
     def watch_video(self, video: Video, page_attempt_guid: str | None, page_attempt_number: int | None, page_id: int) -> None:

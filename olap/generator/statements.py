@@ -33,21 +33,37 @@ def score(raw: float, out_of: float) -> str:
     return f'"score":{{"max":{out_of!r},"min":0,"raw":{raw!r},"scaled":{scaled!r}}}'
 
 
-def part_attempt(
-    actor_json: str, statement_id: str, host: str, *, activity_attempt_guid: str, attempt_number: int, activity_id: int,
-    revision_id: int, objectives_json: str, enrollment_id: int, hints_json: str, page_attempt_guid: str,
-    page_attempt_number: int, page_id: int, part_attempt_guid: str, part_id: str, project_id: int, publication_id: int,
-    section_id: int, session_id: str, feedback_json: str, response_json: str, raw: float, out_of: float, timestamp: str,
-) -> str:
+def attempt_members(activity_attempt_guid: str, attempt_number: int, activity_id: int, revision_id: int) -> str:
+    """Context members that open part and activity attempt extensions, with a trailing comma."""
     return (
-        f'{actor_json}"context":{{"extensions":{{"{OLI}activity_attempt_guid":"{activity_attempt_guid}",'
-        f'"{OLI}activity_attempt_number":{attempt_number},"{OLI}activity_id":{activity_id},'
-        f'"{OLI}activity_revision_id":{revision_id},"{OLI}attached_objectives":{objectives_json},'
-        f'"{OLI}enrollment_id":{enrollment_id},"{OLI}hints_requested":{hints_json},'
-        f'"{OLI}page_attempt_guid":"{page_attempt_guid}","{OLI}page_attempt_number":{page_attempt_number},'
-        f'"{OLI}page_id":{page_id},"{OLI}part_attempt_guid":"{part_attempt_guid}",'
-        f'"{OLI}part_attempt_number":{attempt_number},"{OLI}part_id":"{part_id}","{OLI}project_id":{project_id},'
-        f'"{OLI}publication_id":{publication_id},"{OLI}section_id":{section_id},"{OLI}session_id":"{session_id}"}}}},'
+        f'"{OLI}activity_attempt_guid":"{activity_attempt_guid}","{OLI}activity_attempt_number":{attempt_number},'
+        f'"{OLI}activity_id":{activity_id},"{OLI}activity_revision_id":{revision_id},'
+    )
+
+
+def page_members(page_attempt_guid: str, page_attempt_number: int, page_id: int) -> str:
+    """Page attempt context members of part and activity attempts, with a trailing comma."""
+    return f'"{OLI}page_attempt_guid":"{page_attempt_guid}","{OLI}page_attempt_number":{page_attempt_number},"{OLI}page_id":{page_id},'
+
+
+def scope_members(project_id: int, publication_id: int, section_id: int) -> str:
+    """Project, publication and section context members, without a trailing comma."""
+    return f'"{OLI}project_id":{project_id},"{OLI}publication_id":{publication_id},"{OLI}section_id":{section_id}'
+
+
+# Part and activity attempts take their context as the members above, built once per
+# activity attempt, page visit and session, because they repeat across many statements.
+def part_attempt(
+    actor_json: str, statement_id: str, host: str, attempt_json: str, objectives_json: str, enrollment_id: int,
+    hints_json: str, page_json: str, part_attempt_guid: str, attempt_number: int, part_id: str, scope_json: str,
+    session_id: str, feedback_json: str, response_json: str, raw: float, out_of: float, timestamp: str,
+) -> str:
+    """A part attempt; Torus gives the part the number of its activity attempt."""
+    return (
+        f'{actor_json}"context":{{"extensions":{{{attempt_json}"{OLI}attached_objectives":{objectives_json},'
+        f'"{OLI}enrollment_id":{enrollment_id},"{OLI}hints_requested":{hints_json},{page_json}'
+        f'"{OLI}part_attempt_guid":"{part_attempt_guid}","{OLI}part_attempt_number":{attempt_number},'
+        f'"{OLI}part_id":"{part_id}",{scope_json},"{OLI}session_id":"{session_id}"}}}},'
         f'{id_member(statement_id)}"object":{{"definition":{{"name":{{"en-US":"Part Attempt"}},'
         f'"type":"http://adlnet.gov/expapi/activities/question"}},"id":"{host}/part_attempt/{part_attempt_guid}}}",'
         f'"objectType":"Activity"}},"result":{{"completion":true,"extensions":{{"{OLI}feedback":{feedback_json}}},'
@@ -56,17 +72,12 @@ def part_attempt(
 
 
 def activity_attempt(
-    actor_json: str, statement_id: str, host: str, *, activity_attempt_guid: str, attempt_number: int, activity_id: int,
-    revision_id: int, enrollment_id: int, page_attempt_guid: str, page_attempt_number: int, page_id: int,
-    project_id: int, publication_id: int, section_id: int, raw: float, out_of: float, timestamp: str,
+    actor_json: str, statement_id: str, host: str, attempt_json: str, activity_attempt_guid: str, enrollment_id: int,
+    page_json: str, scope_json: str, raw: float, out_of: float, timestamp: str,
 ) -> str:
     return (
-        f'{actor_json}"context":{{"extensions":{{"{OLI}activity_attempt_guid":"{activity_attempt_guid}",'
-        f'"{OLI}activity_attempt_number":{attempt_number},"{OLI}activity_id":{activity_id},'
-        f'"{OLI}activity_revision_id":{revision_id},"{OLI}enrollment_id":{enrollment_id},'
-        f'"{OLI}page_attempt_guid":"{page_attempt_guid}","{OLI}page_attempt_number":{page_attempt_number},'
-        f'"{OLI}page_id":{page_id},"{OLI}project_id":{project_id},"{OLI}publication_id":{publication_id},'
-        f'"{OLI}section_id":{section_id}}}}},{id_member(statement_id)}"object":{{"definition":{{"name":{{"en-US":"Activity Attempt"}},'
+        f'{actor_json}"context":{{"extensions":{{{attempt_json}"{OLI}enrollment_id":{enrollment_id},{page_json}{scope_json}}}}},'
+        f'{id_member(statement_id)}"object":{{"definition":{{"name":{{"en-US":"Activity Attempt"}},'
         f'"type":"{OLI}activity_attempt"}},"id":"{host}/activity_attempt/{activity_attempt_guid}}}","objectType":"Activity"}},'
         f'"result":{{"completion":true,{score(raw, out_of)},"success":true}},"timestamp":"{timestamp}",{COMPLETED_VERB}'
     )
