@@ -140,3 +140,23 @@ def test_set_password_known_and_unknown_user(run):
     assert changed.output == "password of admin@example.edu changed\n"
     assert unknown.exit_code == 2
     assert "No user has the email nobody@example.edu" in unknown.output
+
+
+def test_demo_prepares_instance_once(run, olap_env):
+    from pathlib import Path
+
+    first = run("demo", "--no-serve", "--events", "3000", "--students", "40")
+    second = run("demo", "--no-serve", "--events", "3000", "--students", "40")
+
+    assert first.exit_code == 0
+    assert "demo: generating 3000 statements" in first.output
+    loaded = json.loads((Path(olap_env["OLAP_HOME"]) / "demo-data" / "loaded.json").read_text())
+    assert loaded["inserted"] + loaded["duplicates"] + loaded["rejected"] == loaded["lines"]
+    assert loaded["inserted"] == 3000
+    assert loaded["rejected"] == 0
+    assert "demo: data already loaded" in second.output
+    passwords = [line.split()[1] for line in first.output.splitlines() if line.startswith("  ") and "@example.edu" in line]
+    assert len(passwords) == 3
+    assert passwords == [line.split()[1] for line in second.output.splitlines() if line.startswith("  ") and "@example.edu" in line]
+    flags = json.loads((Path(olap_env["OLAP_HOME"]) / "flags.json").read_text())
+    assert {feature["name"]: feature["enabled"] for feature in flags["features"]}["instructor_dashboard_analytics"] is True

@@ -61,6 +61,33 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
+@click.option("--events", type=click.IntRange(min=1000), default=500_000, show_default=True, help="Statements to generate.")
+@click.option("--students", type=click.IntRange(min=1), default=300, show_default=True, help="Students across all sections.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data.")
+@click.option("--host", default=None, help="Address to listen on (default OLAP_HOST).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default OLAP_PORT).")
+@click.option("--no-serve", is_flag=True, help="Prepare the instance and exit without serving.")
+def demo(events: int, students: int, seed: int, host: str | None, port: int | None, no_serve: bool) -> None:
+    """Create a demo instance in OLAP_HOME: migrate, generate and load data, add accounts, enable flags, serve."""
+    from olap.core.app import create_app
+    from olap.core.demo import DemoSize, prepare
+
+    app = create_app()
+    instance = app.extensions["olap"]
+    try:
+        accounts = prepare(instance, DemoSize(students=students, events=events, seed=seed), click.echo)
+        host = host or instance.config["OLAP_HOST"]
+        port = port or instance.config["OLAP_PORT"]
+        click.echo(f"demo: open http://{host}:{port}/ and sign in with one of:")
+        for email, password in accounts.items():
+            click.echo(f"  {email:<24} {password}")
+        if not no_serve:
+            app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        instance.close()
+
+
+@main.command()
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 def worker(burst: bool) -> None:
     """Run background jobs from Redis (production; the embedded mode runs them inside `olap serve`)."""
