@@ -102,7 +102,7 @@ def generate(
     `out` is a folder or an `s3://bucket/prefix` URL. `events` counts statements, voiding
     ones included; on top of them round(events * duplicate_share) lines repeat the line
     before them, as a retrying producer would. `files` splits the lines into exactly that
-    many parts (fewer when there are fewer lines than files); otherwise a part holds
+    many parts (fewer when there are fewer lines than files); otherwise each part contains
     `lines_per_file` lines (default DEFAULT_LINES_PER_FILE). A share `id_share` of the
     statements carry a UUID `id`, and a share `void_share` of those are voided later in
     the same session. The same arguments give the same bytes.
@@ -181,7 +181,7 @@ def part_boundaries(total_lines: int, files: int | None, lines_per_file: int):
 
 
 def timestamp_of(line: str) -> str:
-    """The `timestamp` value of a generated line, read without parsing the JSON."""
+    """Return the `timestamp` value of a generated line, read without parsing the JSON."""
     marker = '"timestamp":"'
     position = line.index(marker) + len(marker)
     return line[position : line.index('"', position)]

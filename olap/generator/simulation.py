@@ -51,12 +51,12 @@ def split_budget(total: int, weights: list[float]) -> list[int]:
     scale = total / math.fsum(weights)
     budgets = []
     running = 0.0
-    given = 0
+    assigned = 0
     for weight in weights:
         running += weight * scale
-        share = round(running) - given
+        share = round(running) - assigned
         budgets.append(share)
-        given += share
+        assigned += share
     return budgets
 
 
@@ -121,9 +121,9 @@ class Simulation:
             produced = 0
             while produced < budget:
                 session = self._session()
-                taken = session[: budget - produced]
-                produced += len(taken)
-                yield from taken
+                kept = session[: budget - produced]
+                produced += len(kept)
+                yield from kept
 
     def _start_day(self, day: int) -> None:
         today = self.catalog.start + timedelta(days=day)
@@ -155,7 +155,7 @@ class Simulation:
         return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{'89ab'[(bits >> 60) & 3]}{text[17:20]}-{text[20:]}"
 
     def _statement_id(self, voids: list[str]) -> str:
-        """A UUID for a share of statements, remembered in `voids` when it is to be voided; else ''."""
+        """Draw a UUID for `id_share` of the statements and '' for the rest; add it to `voids` when it is to be voided."""
         if self.rng.random() >= self.id_share:
             return ""
         statement_id = self._uuid()
@@ -224,7 +224,9 @@ class Session:
         rng = self.rng
         project = self.project
         student = self.student
-        attempt_number = 1 if rng.random() < 0.85 else (2 if rng.random() < 0.8 else 3)
+        attempt_number = 1
+        if rng.random() >= 0.85:
+            attempt_number = 2 if rng.random() < 0.8 else 3
         attempt_guid = self.sim._uuid()
         context = st.page_context(student.enrollment_id, attempt_guid, attempt_number, page.page_id, project.project_id, project.publication_id, self.section_id)
         self._emit("page_viewed", st.page_viewed(self.view_actor, self._id(), VIEW_HOST, context, page.page_id, page.sub_type, self.clock.micros(self.now)))

@@ -19,7 +19,7 @@ VIDEO_CATEGORY = '"contextActivities":{"category":[{"id":"https://w3id.org/xapi/
 
 
 def actor(home_page: str, user_id: int) -> str:
-    """The `"actor":…,` opening of a statement, with the user id as a JSON integer as Torus writes it."""
+    """Build the `"actor":…,` opening of a statement, with the user id as a JSON integer as Torus writes it."""
     return f'{{"actor":{{"account":{{"homePage":"{home_page}","name":{user_id}}},"objectType":"Agent"}},'
 
 
@@ -58,7 +58,7 @@ def part_attempt(
     hints_json: str, page_json: str, part_attempt_guid: str, attempt_number: int, part_id: str, scope_json: str,
     session_id: str, feedback_json: str, response_json: str, raw: float, out_of: float, timestamp: str,
 ) -> str:
-    """A part attempt; Torus gives the part the number of its activity attempt."""
+    """Build a part attempt; Torus gives the part the number of its activity attempt."""
     return (
         f'{actor_json}"context":{{"extensions":{{{attempt_json}"{OLI}attached_objectives":{objectives_json},'
         f'"{OLI}enrollment_id":{enrollment_id},"{OLI}hints_requested":{hints_json},{page_json}'
@@ -84,7 +84,7 @@ def activity_attempt(
 
 
 def page_context(enrollment_id: int, page_attempt_guid: str, page_attempt_number: int, page_id: int, project_id: int, publication_id: int, section_id: int) -> str:
-    """The context extensions shared by page_attempt and page_viewed statements."""
+    """Build the context extensions shared by page_attempt and page_viewed statements."""
     return (
         f'"context":{{"extensions":{{"{OLI}enrollment_id":{enrollment_id},"{OLI}page_attempt_guid":"{page_attempt_guid}",'
         f'"{OLI}page_attempt_number":{page_attempt_number},"{OLI}page_id":{page_id},"{OLI}project_id":{project_id},'
@@ -112,7 +112,7 @@ def video_context(
     content_element_id: str, enrollment_json: str, page_attempt_guid_json: str, page_attempt_number_json: str,
     project_id: int, publication_id: int, resource_id: int, section_id: int,
 ) -> str:
-    """The OLI context extensions of a video statement, without the closing braces.
+    """Build the OLI context extensions of a video statement, without the closing braces.
 
     The page attempt members are JSON text because the course intro video sends null.
     """
@@ -134,7 +134,7 @@ def _video(actor_json: str, context_json: str, statement_id: str, url: str, regi
 
 
 def video_played(actor_json, context_json, statement_id, url, registration, length: str, time: str, timestamp) -> str:
-    """A played statement; numbers are JSON text as the HTML5 player reports them (see js_number)."""
+    """Build a played statement; numbers are JSON text as the HTML5 player reports them (see js_number)."""
     context = f'{context_json},"{VIDEO}length":{length}'
     return _video(actor_json, context, statement_id, url, registration, f'"{VIDEO}time":{time}', timestamp, "played")
 
@@ -158,7 +158,7 @@ def video_completed(actor_json, context_json, statement_id, url, registration, l
 
 
 def voiding(actor_json: str, statement_id: str, section_id: int, project_id: int, voided_id: str, timestamp: str) -> str:
-    """A voiding statement (verb voided, object a StatementRef to `voided_id`), scoped to a section and project."""
+    """Build a voiding statement (verb voided, object a StatementRef to `voided_id`), scoped to a section and project."""
     return (
         f'{actor_json}"context":{{"extensions":{{"{OLI}project_id":{project_id},"{OLI}section_id":{section_id}}}}},'
         f'{id_member(statement_id)}"object":{{"id":"{voided_id}","objectType":"StatementRef"}},"timestamp":"{timestamp}",'
@@ -175,5 +175,5 @@ def js_number(value: float) -> str:
 
 
 def feedback(text_json: str, content_id: str, feedback_id: str) -> str:
-    """The `feedback` result extension: one rich-text paragraph with its ids."""
+    """Build the `feedback` result extension: one rich-text paragraph with its ids."""
     return f'{{"content":[{{"children":[{{"text":{text_json}}}],"id":"{content_id}","type":"p"}}],"id":"{feedback_id}"}}'

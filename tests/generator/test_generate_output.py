@@ -34,7 +34,8 @@ def test_same_seed_writes_same_bytes(tmp_path, gzip_parts):
 def test_summary_counts_match_lines(term_set, parsed_term_set):
     summary, lines = term_set
 
-    assert summary.lines == len(lines) == 30_000 + summary.duplicates
+    assert summary.lines == len(lines)
+    assert summary.lines == 30_000 + summary.duplicates
     assert summary.statements == 30_000
     assert summary.duplicates == round(30_000 * 0.005)
     assert sum(1 for previous, line in zip(lines, lines[1:]) if previous == line) == summary.duplicates
@@ -59,7 +60,9 @@ def test_voiding_statements_void_earlier_statements(term_set, parsed_term_set):
         if "id" in statement:
             seen_ids.add(statement["id"])
 
-    assert summary.voiding == summary.voided == len(set(voided)) == len(voided)
+    assert summary.voiding == len(voided)
+    assert summary.voided == len(set(voided))
+    assert len(set(voided)) == len(voided)
     assert summary.voiding > 0
 
 
@@ -90,7 +93,8 @@ def test_files_option_splits_lines(tmp_path, events, files, expected):
     summary = generate(tmp_path, events=events, students=20, files=files, duplicate_share=0.005)
 
     assert [part["lines"] for part in summary.files] == expected
-    assert len(read_all_lines(summary)) == summary.lines == sum(expected)
+    assert summary.lines == sum(expected)
+    assert len(read_all_lines(summary)) == summary.lines
 
 
 def test_zero_events_writes_only_catalog(tmp_path):

@@ -6,6 +6,7 @@ import json
 import statistics
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from olap.ingest import transform_lines
@@ -112,7 +113,8 @@ def test_page_views_are_skewed(parsed_term_set):
 
 def test_activity_peaks_early_in_week_and_evening(term_set, parsed_term_set):
     summary, _ = term_set
-    sections = {row["id"]: ZoneInfo(row["time_zone"]) for row in json.loads(open(summary.catalog_files[1]).read())}
+    section_rows = json.loads(Path(summary.catalog_files[1]).read_text())
+    sections = {row["id"]: ZoneInfo(row["time_zone"]) for row in section_rows}
     weekdays = Counter()
     hours = Counter()
     for statement in parsed_term_set:
@@ -134,7 +136,8 @@ def test_term_bounds_timestamps(term_set, parsed_term_set):
 
     moments = [datetime.fromisoformat(statement["timestamp"].replace("Z", "+00:00")) for statement in parsed_term_set]
 
-    assert start <= min(moments) and max(moments) <= end
+    assert min(moments) >= start
+    assert max(moments) <= end
 
 
 def test_hard_activities_need_more_hints_and_score_lower(parsed_term_set):
