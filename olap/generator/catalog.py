@@ -178,32 +178,37 @@ def build_catalog(rng: random.Random, projects: int, sections: int, students: in
 
 
 def build_projects(rng: random.Random, count: int, weeks: int) -> list[Project]:
+    """Draw projects with their pages, activities and videos.
+
+    Objectives, pages and activities take their ids from one counter, so a resource id is
+    unique across projects, as it is in Torus.
+    """
     courses = rng.sample(titles.COURSES, k=min(count, len(titles.COURSES)))
     projects = []
-    next_page_id = 40000
-    next_activity_id = 60000
+    next_resource_id = 40000
     for index in range(count):
         course = courses[index % len(courses)]
         round_number = index // len(courses)
         title = course.title if round_number == 0 else f"{course.title} {round_number + 1}"
         project = Project(300 + 3 * index, 1400 + 11 * index + rng.randrange(11), title, course.slug)
         page_count = rng.randint(20, 60)
-        objective_ids = [next_page_id + 5000 + i for i in range(max(3, page_count // 4))]
+        objective_count = max(3, page_count // 4)
+        objective_ids = list(range(next_resource_id, next_resource_id + objective_count))
+        next_resource_id += objective_count
         ranks = list(range(2, page_count + 1))
         rng.shuffle(ranks)
         ranks.insert(0, 1)  # The course introduction is the most viewed page.
         for position in range(page_count):
-            page, next_activity_id = build_page(rng, course, project, next_page_id + position, position, page_count, weeks, ranks[position], objective_ids, next_activity_id)
+            page, next_resource_id = build_page(rng, course, next_resource_id, position, page_count, weeks, ranks[position], objective_ids)
             project.pages.append(page)
-        next_page_id += 1000
         first_page = project.pages[0].page_id
         project.intro_video = Video(f"{MEDIA_HOST}/{course.slug}/welcome.mp4", round(rng.uniform(60, 180), 2), str(first_page))
         projects.append(project)
     return projects
 
 
-def build_page(rng, course, project, page_id, position, page_count, weeks, rank, objective_ids, next_activity_id) -> tuple[Page, int]:
-    """Draw one page and its activities; returns the page and the next free activity id."""
+def build_page(rng, course, page_id, position, page_count, weeks, rank, objective_ids) -> tuple[Page, int]:
+    """Draw one page and its activities, which take the ids after `page_id`; returns the page and the next free id."""
     week = min(weeks - 1, position * weeks // page_count)
     topic = course.topics[position % len(course.topics)]
     if position == 0:
@@ -213,9 +218,8 @@ def build_page(rng, course, project, page_id, position, page_count, weeks, rank,
 
     activities = []
     activity_count = 0 if position == 0 else rng.choice((0, 1, 1, 2, 2, 3, 4, 5))
-    for _ in range(activity_count):
-        activities.append(build_activity(rng, course, topic, next_activity_id, objective_ids))
-        next_activity_id += 1
+    for number in range(activity_count):
+        activities.append(build_activity(rng, course, topic, page_id + 1 + number, objective_ids))
 
     video = None
     if position > 0 and rng.random() < VIDEO_SHARE:
@@ -231,7 +235,7 @@ def build_page(rng, course, project, page_id, position, page_count, weeks, rank,
         tuple(activities),
         video,
     )
-    return page, next_activity_id
+    return page, page_id + 1 + activity_count
 
 
 def build_activity(rng, course, topic, activity_id, objective_ids) -> Activity:
@@ -259,7 +263,7 @@ def build_activity(rng, course, topic, activity_id, objective_ids) -> Activity:
     attached = rng.sample(objective_ids, k=rng.choice((0, 1, 1, 2)))
     return Activity(
         activity_id,
-        188000 + activity_id * 3 + rng.randrange(3),
+        activity_id * 4 + rng.randrange(4),
         rng.choice(titles.ACTIVITY_PATTERNS).format(topic=topic),
         rng.gauss(0.0, 1.0),
         tuple(parts),

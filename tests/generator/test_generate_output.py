@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 
@@ -146,3 +147,25 @@ def test_cli_prints_summary(tmp_path):
     assert summary["end"] == "2026-10-04"
     assert [Path(part["location"]).name for part in summary["files"]] == ["part-00001.jsonl.gz", "part-00002.jsonl.gz"]
     assert all(Path(part["location"]).is_file() for part in summary["files"])
+
+
+def test_resource_ids_unique_across_projects(tmp_path):
+    generate(tmp_path, projects=8, sections=8, students=10, events=0, seed=4)
+    resources = json.loads((tmp_path / "resources.json").read_text())
+
+    ids = [row["resource_id"] for row in resources]
+    assert len(ids) == len(set(ids))
+    assert {row["kind"] for row in resources} == {"page", "activity"}
+    assert len({row["project_id"] for row in resources}) == 8
+
+
+def test_memory_does_not_grow_with_events(tmp_path):
+    peaks = []
+    for events in (5_000, 40_000):
+        tracemalloc.start()
+        generate(tmp_path / str(events), events=events, students=200, lines_per_file=1_000_000)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+
+    assert peaks[1] < 1.3 * peaks[0], f"peak memory {peaks[1]} bytes for 40,000 statements against {peaks[0]} for 5,000"
+    assert peaks[1] < 32 * 1024 * 1024
