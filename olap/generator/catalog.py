@@ -278,6 +278,6 @@ def compact_json(value) -> str:
 
 
 def draw_feedback(rng: random.Random, text: str) -> str:
-    """The feedback extension of one answer: a rich-text paragraph with a random content id."""
+    """Draw the feedback extension of one answer: a rich-text paragraph with random ids."""
     content_id = "".join(rng.choice(BASE36) for _ in range(15))
     return statements.feedback(compact_json(text), content_id, str(rng.randrange(10**8, 4 * 10**9)))

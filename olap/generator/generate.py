@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_START = date(2026, 1, 12)
 DEFAULT_LINES_PER_FILE = 100_000
 CATALOG_FILES = ("projects.json", "sections.json", "resources.json")
+# Lines handed to the part writer at a time.
+BATCH_LINES = 500
 # Offset between the main seed and the seed of the duplicate positions, so that changing
 # the duplicate share leaves the statements themselves unchanged.
 DUPLICATE_SEED_OFFSET = 0x5EED
@@ -132,21 +134,29 @@ def generate(
     next_boundary = next(boundaries, -1)
     line_number = 0
     with_id = 0
+    batch: list[str] = []
 
     try:
         for index, (kind, line, statement_id) in enumerate(simulation.run(split_budget(events, day_weights(weeks, start)))):
             kinds[kind] += 1
             if statement_id:
                 with_id += 1
-            copies = 2 if index == next_duplicate else 1
-            if copies == 2:
+            copies = 1
+            if index == next_duplicate:
+                copies = 2
                 next_duplicate = next(duplicate_at, -1)
             for _ in range(copies):
                 if line_number == next_boundary:
+                    writer.write_lines(batch)
+                    batch = []
                     writer.next_part(timestamp_of(line))
                     next_boundary = next(boundaries, -1)
-                writer.write(line)
+                batch.append(line)
                 line_number += 1
+            if len(batch) >= BATCH_LINES:
+                writer.write_lines(batch)
+                batch = []
+        writer.write_lines(batch)
     finally:
         writer.close()
 

@@ -130,8 +130,9 @@ class PartWriter:
             self._stream = self._handle
         self._lines = 0
 
-    def write(self, line: str) -> None:
-        self._buffer.append(line)
+    def write_lines(self, lines: list[str]) -> None:
+        """Queue lines for the open part; they reach the file in batches of WRITE_BATCH_LINES."""
+        self._buffer.extend(lines)
         if len(self._buffer) >= WRITE_BATCH_LINES:
             self._flush()
 
