@@ -7,6 +7,10 @@ Arguments ending in `_json` must already be JSON text; every other string argume
 need no escaping (ids, UUIDs, digits, URLs and timestamps do not).
 
 `statement_id` is "" for a statement without an `id`, as Torus sends them, or a UUID.
+
+NOTE: only the current emitter shapes are built. The optional experiment_attributions
+extension, statements without enrollment_id, and null project or publication ids that
+Torus also sends never appear in generated data.
 """
 
 from __future__ import annotations
