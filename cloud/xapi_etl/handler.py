@@ -58,6 +58,10 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     results = [process_message(current, message, dry_run) for message in messages_of(event)]
 
     failed = [result for result in results if result.failed]
+    logger.info(
+        "event from %s: %d messages, %d objects ingested, %d messages failed%s",
+        delivery, len(results), sum(len(result.reports) for result in results), len(failed), " (dry run)" if dry_run else "",
+    )
     if delivery == "sqs":
         return {"batchItemFailures": [{"itemIdentifier": result.message.message_id} for result in failed]}
     if failed:
@@ -71,7 +75,7 @@ def process_message(current: Runtime, message: Message, dry_run: bool) -> Messag
     result = MessageResult(message)
     label = f"message {message.message_id}" if message.message_id else "record"
     if message.error:
-        logger.error("%s: cannot be read and will be retried: %s", label, message.error)
+        logger.error("%s: invalid body, reported as a batch item failure so SQS retries it: %s", label, message.error)
         return result
     for ignored in message.ignored:
         logger.info("%s: ignored %s", label, ignored)

@@ -10,6 +10,7 @@ import pytest
 from olap.core.errors import ConfigError
 from olap.ingest import split_jsonl, transform_lines
 from xapi_etl import settings as etl_settings
+from xapi_etl.events import EventFormatError
 from xapi_etl.handler import ObjectsFailed, handler
 
 from .conftest import jsonl, s3_event, s3_record, sns_envelope, sns_event, sqs_event
@@ -304,3 +305,17 @@ def test_torus_profile_object_matches_transform(etl_env, s3, bucket, counts, sha
 
     assert counts() == (expected.rows.num_rows, expected.rejects.num_rows)
     assert expected.rows.num_rows > 0
+
+
+def test_unknown_record_source_raises(etl_env):
+    with pytest.raises(EventFormatError, match="aws:dynamodb"):
+        handler({"Records": [{"eventSource": "aws:dynamodb", "dynamodb": {}}]})
+
+
+def test_sns_message_not_json_raises(etl_env, counts):
+    event = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "not json"}}]}
+
+    with pytest.raises(EventFormatError, match="SNS Message is not valid JSON"):
+        handler(event)
+
+    assert counts() == (0, 0)
