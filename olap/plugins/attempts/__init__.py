@@ -1,0 +1,33 @@
+"""Plugin attempts: per activity, how many tries students need and how many hints they use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from olap import hookimpl
+from olap.core.dashboards import category_blueprint
+from olap.core.hookspecs import Category
+from olap.core.plugin_kit import load_charts, load_queries
+
+HERE = Path(__file__).parent
+CATEGORY = "attempts"
+
+
+@hookimpl
+def register_categories():
+    return [Category(CATEGORY, "Activity attempts", order=40)]
+
+
+@hookimpl
+def register_queries():
+    return load_queries(HERE, CATEGORY)
+
+
+@hookimpl
+def register_charts():
+    return load_charts(HERE)
+
+
+@hookimpl
+def register_blueprints():
+    return [category_blueprint(CATEGORY, __name__)]
