@@ -324,3 +324,14 @@ def producers_revoke(name: str) -> None:
         click.echo(f"revoked producer {producer.name}")
     finally:
         instance.close()
+
+
+def _register_plugin_commands() -> None:
+    from olap.generator.cli import generate_command
+    from olap.plugins.backfill_s3.cli import backfill_command
+
+    main.add_command(generate_command)
+    main.add_command(backfill_command)
+
+
+_register_plugin_commands()

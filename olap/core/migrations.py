@@ -7,6 +7,9 @@ ending in `;`. Placeholders render the same file for one node or a cluster:
 - `{{local:T}}`: `T` on one node, `T_local` on a cluster (the Distributed table takes `T`)
 - `{{engine:E:T}}`: engine `E`, or `ReplicatedE('/clickhouse/tables/{shard}/DB/T_local', '{replica}')`
 - `{{cluster}}`, `{{database}}`: the quoted cluster and database names
+- `{{ingest:rows:T}}`, `{{ingest:rejects:T}}`: the shared xAPI mapping's SELECT of rows or
+  of rejects over table `T` (columns raw, source_file, source_etag, source_line), with the
+  default line-size limit written in, because a materialized view binds no parameters
 
 A statement whose first line is `-- when cluster` is rendered on a cluster only.
 """
@@ -96,6 +99,8 @@ def render(template: str, database: str, cluster: str = "") -> list[str]:
             return f"'{cluster}'"
         if kind == "database":
             return f"'{database}'"
+        if kind == "ingest":
+            return _ingest_select(first, second)
         raise OlapError(f"Unknown migration placeholder {match.group(0)}.")
 
     statements = []
@@ -107,6 +112,15 @@ def render(template: str, database: str, cluster: str = "") -> list[str]:
             continue
         statements.append(PLACEHOLDER.sub(substitute, body))
     return statements
+
+
+def _ingest_select(kind: str, table: str) -> str:
+    from olap.ingest import mapping, sql
+
+    if kind not in ("rows", "rejects"):
+        raise OlapError(f"Unknown ingest placeholder kind {kind!r}; use rows or rejects.")
+    select = sql.row_select_sql(table) if kind == "rows" else sql.reject_select_sql(table)
+    return select.replace("{max_line_bytes:UInt64}", str(mapping.DEFAULT_MAX_LINE_BYTES))
 
 
 class Migrator:

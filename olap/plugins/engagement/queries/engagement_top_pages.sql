@@ -2,7 +2,7 @@
 -- Views and unique viewers per page; completion rate is the share of a page's viewers
 -- who also completed an attempt of that page in the range.
 SELECT
-    assumeNotNull(page_id) AS page_id,
+    page_id,
     countIf(event_type = 'page_viewed') AS views,
     uniqExactIf(user_id, event_type = 'page_viewed') AS viewers,
     round(uniqExactIf(user_id, event_type = 'page_attempt') / viewers, 4) AS completion_rate

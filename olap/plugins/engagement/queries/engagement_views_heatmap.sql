@@ -1,7 +1,7 @@
 -- title: Page views per day
 -- Views per page and local day for the top pages by views.
 SELECT
-    assumeNotNull(page_id) AS page_id,
+    page_id,
     toDate(timestamp, {tz:String}) AS day,
     count() AS views
 FROM events
