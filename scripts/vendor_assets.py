@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Copy the front-end files that olap serves from node_modules into olap/static/vendor.
 
-`npm ci` installs the packages pinned in package-lock.json, and this script needs no
-Node.js. It checks that each installed package has the version the lockfile pins, copies a file
-only when its content changed, and writes vendor/manifest.json with the versions served.
+`npm ci` installs the packages pinned in package-lock.json. This script checks that each
+installed package has the version the lockfile pins, copies a file only when its content
+changed, bundles the editor scripts with esbuild (the native binary of the npm package
+esbuild, so Node.js is not needed here), and writes vendor/manifest.json with the
+versions served.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import argparse
 import filecmp
 import json
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +32,18 @@ ASSETS: tuple[tuple[str, str, str], ...] = (
     ("vega-embed", "build/vega-embed.min.js", "vega-embed.min.js"),
     ("vega-embed", "build/vega-embed.min.js.map", "vega-embed.min.js.map"),
 )
+
+# (entry module in the repository, name under olap/static/vendor, npm packages it imports).
+# esbuild bundles each entry with the packages it imports into one minified script.
+BUNDLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "olap/plugins/custom/assets/custom_editor.js",
+        "custom-editor.min.js",
+        ("codemirror", "@codemirror/view", "@codemirror/state", "@codemirror/lang-sql", "@codemirror/lang-json"),
+    ),
+)
+ESBUILD = "esbuild/bin/esbuild"
+BUNDLE_TIMEOUT_SECONDS = 120
 
 
 class VendorError(Exception):
@@ -65,7 +81,8 @@ def vendor(root: Path) -> list[str]:
     locked = locked_versions(root / "package-lock.json")
 
     versions: dict[str, str] = {}
-    for package, _source, _name in ASSETS:
+    packages = [package for package, _source, _name in ASSETS] + [package for _entry, _name, imported in BUNDLES for package in imported] + ["esbuild"]
+    for package in packages:
         version = installed_version(node_modules, package)
         if package not in locked:
             raise VendorError(f"npm package {package} is not in package-lock.json; add it to package.json and run `npm install`.")
@@ -81,13 +98,34 @@ def vendor(root: Path) -> list[str]:
             raise VendorError(f"{source_path} is missing from npm package {package} {versions[package]}; check the file list in scripts/vendor_assets.py.")
         if copy_if_changed(source_path, target_folder / name):
             changed.append(name)
+    for entry, name, _imported in BUNDLES:
+        if bundle(root, node_modules, root / entry, target_folder / name):
+            changed.append(name)
 
-    manifest = json.dumps({"packages": versions, "files": [name for _package, _source, name in ASSETS]}, indent=2, sort_keys=True) + "\n"
+    files = [name for _package, _source, name in ASSETS] + [name for _entry, name, _imported in BUNDLES]
+    manifest = json.dumps({"packages": versions, "files": files}, indent=2, sort_keys=True) + "\n"
     manifest_path = target_folder / "manifest.json"
     if not manifest_path.is_file() or manifest_path.read_text() != manifest:
         manifest_path.write_text(manifest)
         changed.append("manifest.json")
     return changed
+
+
+def bundle(root: Path, node_modules: Path, entry: Path, target: Path) -> bool:
+    """Bundle `entry` and the npm packages it imports into `target`; return whether `target` changed."""
+    esbuild = node_modules / ESBUILD
+    if not esbuild.is_file():
+        raise VendorError(f"{esbuild} is missing; run `npm ci` (esbuild is a devDependency in package.json).")
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder) / target.name
+        command = [str(esbuild), str(entry), "--bundle", "--minify", "--format=iife", "--target=es2020", "--legal-comments=none", f"--outfile={output}"]
+        try:
+            completed = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=BUNDLE_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise VendorError(f"esbuild did not finish bundling {entry.name} within {BUNDLE_TIMEOUT_SECONDS} s.") from None
+        if completed.returncode != 0:
+            raise VendorError(f"esbuild failed to bundle {entry.name}: {completed.stderr.strip()}")
+        return copy_if_changed(output, target)
 
 
 def main(argv: list[str] | None = None) -> int:
