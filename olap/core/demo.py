@@ -16,6 +16,7 @@ from typing import Callable
 from sqlalchemy import func, select
 
 from olap.core.auth import create_user
+from olap.core.errors import OlapError
 from olap.core.flags import set_flag
 from olap.core.importer import import_file
 from olap.core.instance import Instance
@@ -51,7 +52,6 @@ def migrate(instance: Instance) -> None:
 def load_data(instance: Instance, size: DemoSize, say: Callable[[str], None]) -> None:
     """Generate statements and the catalog into OLAP_HOME/demo-data, import and ingest them."""
     from olap.generator import generate
-    from olap.ingest import IngestSummary, ingest_lines
 
     folder = instance.config.home / "demo-data"
     marker = folder / "loaded.json"
@@ -66,21 +66,77 @@ def load_data(instance: Instance, size: DemoSize, say: Callable[[str], None]) ->
     session = instance.db.session
     for kind in ("projects", "sections", "resources"):
         import_file(session, kind, folder / f"{kind}.json")
-    total = IngestSummary()
-    for part in sorted(folder.rglob("*.jsonl*")):
-        total.add(ingest_lines(instance.clickhouse_admin, _read_lines(part), f"demo/{part.relative_to(folder)}"))
-    counts = {"lines": summary.lines, "inserted": total.inserted, "duplicates": total.duplicates, "rejected": total.rejected}
+    url = upload_parts(folder, say)
+    run = backfill(instance, url, say)
+    counts = {"lines": summary.lines, "backfill_run": run.id, "rows": run.rows_written, "rejects": run.rejects}
     marker.write_text(json.dumps(counts) + "\n")
-    say(f"demo: {summary.lines} lines in, {total.inserted} events stored, {total.duplicates} duplicates, {total.rejected} rejected")
+    stored = instance.clickhouse_admin.query("SELECT count() FROM events").scalar()
+    say(f"demo: {summary.lines} lines loaded by backfill run {run.id} in {run.duration_ms / 1000:.1f} s; {stored} events after duplicates and voided statements are left out")
 
 
-def _read_lines(path: Path):
-    import gzip
+DEMO_BUCKET = "olap-demo"
 
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
-    with opener(path, "rb") as handle:
-        for line in handle:
-            yield line.rstrip(b"\n")
+
+def start_local_s3(say: Callable[[str], None]):
+    """Start moto's S3 server on a free loopback port and point the AWS settings at it.
+
+    Nothing is started when AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3 is already set.
+    """
+    import os
+    import socket
+
+    if os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3"):
+        return None
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "demo")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "demo")
+    os.environ.setdefault("AWS_REGION", "us-east-1")
+    say(f"demo: local S3 server (moto) on http://127.0.0.1:{port}, bucket {DEMO_BUCKET}")
+    return server
+
+
+def upload_parts(folder: Path, say: Callable[[str], None]) -> str:
+    """Upload the generated JSONL parts to the demo bucket and return their glob URL."""
+    from olap.core.s3 import s3_client
+
+    client = s3_client()
+    try:
+        client.create_bucket(Bucket=DEMO_BUCKET)
+    except client.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    parts = sorted(folder.rglob("*.jsonl*"))
+    for part in parts:
+        client.upload_file(str(part), DEMO_BUCKET, f"xapi/{part.relative_to(folder).as_posix()}")
+    say(f"demo: uploaded {len(parts)} JSONL parts to s3://{DEMO_BUCKET}/xapi/")
+    return f"s3://{DEMO_BUCKET}/xapi/**/*.jsonl*"
+
+
+def backfill(instance: Instance, url: str, say: Callable[[str], None]):
+    """Load the uploaded parts through an S3 backfill run, the path admins use, and wait for it."""
+    import time
+
+    from olap.core.models import BackfillRun
+    from olap.plugins.backfill_s3 import service
+
+    run = service.schedule(instance, url, {}, False, "olap demo")
+    say(f"demo: backfill run {run.id} loading {run.files} files ({run.bytes_total} bytes)")
+    session = instance.db.session
+    while True:
+        session.expire_all()
+        run = session.get(BackfillRun, run.id)
+        if run.status in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.5)
+    if run.status != "completed":
+        raise OlapError(f"The demo backfill run {run.id} ended {run.status}: {run.error}")
+    return run
 
 
 def ensure_accounts(instance: Instance) -> dict[str, str]:
@@ -124,6 +180,7 @@ def prepare(instance: Instance, size: DemoSize, say: Callable[[str], None]) -> d
     """Run every demo step on an instance and return the accounts."""
     say("demo: applying migrations")
     migrate(instance)
+    start_local_s3(say)
     load_data(instance, size, say)
     enable_flags(instance)
     return ensure_accounts(instance)
