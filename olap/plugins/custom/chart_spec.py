@@ -1,9 +1,10 @@
 """Checks of user Vega-Lite specs: a spec is data that draws the query rows, never a way to load or link.
 
-The page renders specs with vega-embed's AST interpreter (no eval), and these checks
-remove the remaining ways a spec reaches outside: data loaded from a URL, link (`href`)
-and image (`url`) channels, `usermeta` (vega-embed reads embed options from it) and
-nested data sources. The query rows become the spec's only data, inlined as values.
+The page renders specs with vega-embed's AST interpreter, so no spec expression is
+evaluated with eval. These checks remove the other ways a spec reaches outside: data
+loaded from a URL, link (`href`) and image (`url`) channels, nested data sources and
+`usermeta`, from which vega-embed reads embed options. The query rows become the spec's
+only data, inlined as values.
 """
 
 from __future__ import annotations

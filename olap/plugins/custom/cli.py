@@ -44,8 +44,8 @@ def scope_from_ids(session, section_id: int | None, project_id: int | None) -> S
 def sql_command(section_id: int | None, project_id: int | None, show_sql: bool, sql: str) -> None:
     """Run one SELECT over the events view of a section or project and print its rows as JSON.
 
-    The query goes through the guard of the Custom tab; a rejected query prints the reason
-    to stderr and exits with status 2, a failed one with status 1.
+    The query goes through the guard of the Custom tab. A rejected query prints the reason
+    to stderr and exits with status 2. A query that fails in ClickHouse exits with status 1.
     """
     try:
         instance = Instance(load_config())
