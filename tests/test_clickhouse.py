@@ -129,3 +129,12 @@ def test_cluster_rendering_uses_replicated_and_distributed():
     )
     down = render(raw_events.down, "olap", cluster="analytics")
     assert down == ["DROP TABLE IF EXISTS raw_events ON CLUSTER 'analytics' SYNC", "DROP TABLE IF EXISTS raw_events_local ON CLUSTER 'analytics' SYNC"]
+
+
+def test_failed_query_rows_do_not_reach_next_query(clickhouse):
+    with pytest.raises(QueryLimitExceeded):
+        clickhouse.query("SELECT number FROM numbers(100000)", settings={"max_result_rows": 1000, "result_overflow_mode": "throw", "max_block_size": 100})
+
+    result = clickhouse.query("SELECT toUInt16(7) AS seven")
+
+    assert result.rows == [(7,)]

@@ -329,9 +329,11 @@ def producers_revoke(name: str) -> None:
 def _register_plugin_commands() -> None:
     from olap.generator.cli import generate_command
     from olap.plugins.backfill_s3.cli import backfill_command
+    from olap.plugins.custom.cli import sql_command
 
     main.add_command(generate_command)
     main.add_command(backfill_command)
+    main.add_command(sql_command)
 
 
 _register_plugin_commands()

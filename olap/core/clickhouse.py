@@ -209,6 +209,25 @@ class ClickHouse:
                 f"Cannot connect to ClickHouse at {self.target.describe()}: {err}; check CLICKHOUSE_URL and that the server runs."
             ) from err
 
+    def _discard_client(self) -> None:
+        """Close this thread's client after a failed statement and start the next on a new one.
+
+        With the chdb backend, a query that fails while its rows are being read leaves the
+        rest of them on the connection, and the next query on that client returned them as
+        its own result; a new client cannot see them.
+        """
+        failed = getattr(self._local, "client", None)
+        if failed is None:
+            return
+        self._local.client = None
+        with self._lock:
+            if failed in self._clients:
+                self._clients.remove(failed)
+        try:
+            failed.close()
+        except Exception:  # the statement already failed; its error is the one to report
+            logger.warning("clickhouse %s: closing a failed client raised", self.target.describe(), exc_info=True)
+
     def _prepare(self, sql: str, query_id: str, settings: Mapping[str, Any] | None, comment: str) -> tuple[str, dict]:
         clause_settings = dict(settings or {})
         clause_settings["log_comment"] = log_comment_for(query_id, comment)
@@ -231,6 +250,7 @@ class ClickHouse:
         try:
             result = self.client().query(statement, parameters=dict(parameters or {}), settings=transport or None)
         except DriverError as err:
+            self._discard_client()
             raise translate_error(err, self.target) from err
         elapsed_ms = (time.perf_counter() - started) * 1000
         return QueryResult(
@@ -256,6 +276,7 @@ class ClickHouse:
         try:
             self.client().command(statement, parameters=dict(parameters or {}), settings=transport or None)
         except DriverError as err:
+            self._discard_client()
             raise translate_error(err, self.target) from err
         return query_id
 
@@ -270,6 +291,7 @@ class ClickHouse:
         try:
             self.client().insert_arrow(table, arrow_table, settings=settings)
         except DriverError as err:
+            self._discard_client()
             raise translate_error(err, self.target) from err
 
     def insert_rows(self, table: str, rows: Sequence[Sequence[Any]], column_names: Iterable[str]) -> None:
@@ -277,6 +299,7 @@ class ClickHouse:
         try:
             self.client().insert(table, list(rows), column_names=list(column_names))
         except DriverError as err:
+            self._discard_client()
             raise translate_error(err, self.target) from err
 
     def running(self, query_id: str) -> dict[str, Any] | None:

@@ -4,6 +4,10 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from olap.core.models import Base
+from olap.core.plugins import create_plugin_manager
+
+# Plugins define their own tables on Base; loading them registers those tables here.
+create_plugin_manager()
 
 target_metadata = Base.metadata
 engine = context.config.attributes.get("engine") or create_engine(context.config.get_main_option("sqlalchemy.url"))
