@@ -142,7 +142,7 @@ def test_set_password_known_and_unknown_user(run):
     assert "No user has the email nobody@example.edu" in unknown.output
 
 
-def test_demo_prepares_instance_once(run, olap_env):
+def test_demo_prepares_instance_once(run, olap_env, s3):
     from pathlib import Path
 
     first = run("demo", "--no-serve", "--events", "3000", "--students", "40")
@@ -151,9 +151,10 @@ def test_demo_prepares_instance_once(run, olap_env):
     assert first.exit_code == 0
     assert "demo: generating 3000 statements" in first.output
     loaded = json.loads((Path(olap_env["OLAP_HOME"]) / "demo-data" / "loaded.json").read_text())
-    assert loaded["inserted"] + loaded["duplicates"] + loaded["rejected"] == loaded["lines"]
-    assert loaded["inserted"] == 3000
-    assert loaded["rejected"] == 0
+    assert loaded["rows"] + loaded["rejects"] == loaded["lines"]
+    assert loaded["lines"] == 3000 + 15
+    assert loaded["rejects"] == 0
+    assert "by backfill run 1" in first.output
     assert "demo: data already loaded" in second.output
     passwords = [line.split()[1] for line in first.output.splitlines() if line.startswith("  ") and "@example.edu" in line]
     assert len(passwords) == 3
