@@ -31,6 +31,11 @@ from olap.plugins.backfill_s3.planning import Plan, PlannedFile
 logger = logging.getLogger(__name__)
 
 TERMINAL = ("completed", "failed", "cancelled")
+# The mapping's SQL uses only functions that return a value for any input, so evaluating
+# every branch of its nested multiIf is safe, and about three times faster on ClickHouse
+# 26.9 than short-circuit evaluation (measured on 40,000 Torus statements). The three
+# views of raw_lines run in parallel.
+INSERT_SETTINGS = {"short_circuit_function_evaluation": "disable", "parallel_view_processing": 1}
 ALLOWED_SETTINGS: dict[str, tuple[type, int, int]] = {
     "max_threads": (int, 1, 256),
     "max_insert_threads": (int, 1, 256),
@@ -205,7 +210,8 @@ def run_backfill(run_id: int) -> str:
     sampler.start()
     try:
         for index, (sql, parameters) in enumerate(insert_statements(plan)):
-            store.command(sql, parameters, query_id=f"{run.query_id}{index}", settings=run.clickhouse_settings, comment=f"backfill run {run.id}")
+            settings = {**INSERT_SETTINGS, **run.clickhouse_settings}
+            store.command(sql, parameters, query_id=f"{run.query_id}{index}", settings=settings, comment=f"backfill run {run.id}")
             session.refresh(run)
             if run.cancel_requested:
                 break
