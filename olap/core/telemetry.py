@@ -121,7 +121,8 @@ class StoreCollector:
         yield outcomes
 
     def _clickhouse(self) -> Iterator[Any]:
-        store = self.instance.clickhouse
+        # The admin credential: the query user of analytics may not read raw_events_rejected.
+        store = self.instance.clickhouse_admin
         rows = GaugeMetricFamily("olap_ingest_rows", "Rows in the ingestion tables; copies of a statement count until ClickHouse merges them.", labels=["table"])
         for table in ("raw_events", "raw_events_rejected"):
             rows.add_metric([table], store.query(f"SELECT count() FROM {table}", settings=SCRAPE_QUERY_SETTINGS).rows[0][0])
