@@ -1,24 +1,31 @@
 """Python/pyarrow transform: JSONL lines to a raw_events Arrow table and a rejects table.
 
-Statements are parsed one by one with orjson; columns are then built column by column
-from the declarations of olap.ingest.mapping, with a vectorised pyarrow fast path when a
-column's values already have the target type.
+Each line is decoded with msgspec into structs that hold only the values the column map
+reads (olap.ingest.decoding). A line those structs do not fit is read again with orjson,
+which decides its reject reason or gives the same values. Columns are then built column
+by column from the declarations of olap.ingest.mapping, with a vectorised pyarrow fast
+path when a column's values already have the target type.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator, Sequence
 
+import msgspec
 import orjson
 import pyarrow as pa
 
 from olap.ingest import mapping
+from olap.ingest.decoding import StatementDecoder
 from olap.ingest.mapping import Column
-from olap.ingest.values import parse_timestamp, to_bool, to_count, to_float, to_json_text, to_text, to_uint
+from olap.ingest.values import TimestampParser, to_bool, to_count, to_float, to_json_text, to_text, to_uint
 
 BOM = b"\xef\xbb\xbf"
 BLANK = re.compile(rb"[ \t\r\n]*")
@@ -27,8 +34,7 @@ BLANK = re.compile(rb"[ \t\r\n]*")
 # run is found by mapping every digit to 0 and searching, which is far faster than re.
 DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 LONG_DIGIT_RUN = b"0" * 19
-HTTPS_OLI = mapping.OLI_PREFIXES[1].encode()
-EMPTY: dict = {}
+OBJECT_KIND_PATH = ("object", "objectType")
 NONE_TYPE = type(None)
 
 ARROW_TYPES = {
@@ -57,6 +63,37 @@ SLOW_CONVERSIONS = {
     "json_text": to_json_text,
 }
 EMPTY_VALUES = {"text": "", "json_text": "", "uint64": 0, "uint32": 0}
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector of the process for the duration of the block.
+
+    A batch allocates hundreds of thousands of short-lived tuples and lists, and the
+    collections they trigger made the transform about 40 % slower in
+    bench/etl_throughput.py. None of them form reference cycles, so reference counting
+    frees them all. Nested and
+    concurrent pauses (from several threads) end when the last one does, and the
+    collector is enabled again only if it was enabled when the first one began.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
 
 
 def _row_schema() -> pa.Schema:
@@ -141,19 +178,39 @@ def parse_line(line: bytes) -> tuple[object, str]:
     return statement, ""
 
 
-def check_statement(statement: object) -> tuple[str, str | None]:
-    """Return ('', timestamp text) for a statement that can become a row, else (reason, None)."""
+def _decoder_paths() -> list[mapping.Path]:
+    paths = [mapping.VERB_ID_PATH, mapping.OBJECT_TYPE_PATH, mapping.STATEMENT_ID_PATH, OBJECT_KIND_PATH]
+    paths += list(mapping.TIMESTAMP_PATHS)
+    paths += [path for column in mapping.COLUMNS for path in column.sources]
+    return paths
+
+
+DECODER = StatementDecoder(_decoder_paths(), [key for key, _ in mapping.REQUIRED_OBJECTS])
+VERB_ID = DECODER.accessor(mapping.VERB_ID_PATH)
+TIMESTAMPS = tuple(DECODER.accessor(path) for path in mapping.TIMESTAMP_PATHS)
+
+
+def read_statement_slowly(line: bytes) -> tuple[msgspec.Struct | None, str]:
+    """Read a line the typed decoder rejected with orjson: its statement struct, or (None, reason)."""
+    statement, reason = parse_line(line)
+    if reason:
+        return None, reason
     if type(statement) is not dict:
-        return "not_an_object", None
+        return None, "not_an_object"
     for key, reason in mapping.REQUIRED_OBJECTS:
         if type(statement.get(key)) is not dict:
-            return reason, None
-    verb_id = statement["verb"].get("id")
+            return None, reason
+    return DECODER.from_dict(statement), ""
+
+
+def check_statement(statement: msgspec.Struct) -> tuple[str, str | None]:
+    """Return ('', timestamp text) for a decoded statement that can become a row, else (reason, None)."""
+    verb_id = VERB_ID(statement)
     if type(verb_id) is not str or verb_id == "":
         return "missing_verb", None
     timestamp = None
-    for (key,) in mapping.TIMESTAMP_PATHS:
-        timestamp = statement.get(key)
+    for timestamp_at in TIMESTAMPS:
+        timestamp = timestamp_at(statement)
         if timestamp is not None:
             break
     if timestamp is None:
@@ -174,16 +231,23 @@ def transform_lines(
     """Transform JSONL lines (without their newline) into raw_events rows and rejects.
 
     Line numbers start at `first_line`. Every line becomes exactly one row or one reject.
+    The cyclic garbage collector of the process is paused meanwhile (see gc_paused).
     """
-    statements: list[dict] = []
+    with gc_paused():
+        return _transform(lines, source_file, source_etag, first_line, max_line_bytes)
+
+
+def _transform(lines: Iterable[bytes | str], source_file: str, source_etag: str, first_line: int, max_line_bytes: int) -> Transformed:
+    statements: list[msgspec.Struct] = []
     raw_lines: list[bytes] = []
     line_numbers: list[int] = []
     timestamps: list[int] = []
     rejects: list[dict] = []
     untimezoned = 0
+    decode = DECODER.decode
+    parse_timestamp = TimestampParser().parse
 
-    for offset, line in enumerate(lines):
-        number = first_line + offset
+    for number, line in enumerate(lines, first_line):
         if type(line) is str:
             try:
                 line = line.encode("utf-8")
@@ -192,7 +256,10 @@ def transform_lines(
         if len(line) > max_line_bytes:
             rejects.append(reject_row(source_file, source_etag, number, "line_too_large", line))
             continue
-        statement, reason = parse_line(line)
+        try:
+            statement, reason = decode(line), ""
+        except (msgspec.MsgspecError, RecursionError):
+            statement, reason = read_statement_slowly(line)
         if not reason:
             reason, timestamp_text = check_statement(statement)
         if not reason:
@@ -213,7 +280,7 @@ def transform_lines(
 
 
 def build_rows(
-    statements: list[dict],
+    statements: list[msgspec.Struct],
     raw_lines: list[bytes],
     line_numbers: list[int],
     timestamps: list[int],
@@ -222,89 +289,72 @@ def build_rows(
 ) -> pa.Table:
     """Build the raw_events Arrow table of accepted statements, column by column."""
     count = len(statements)
-    values = PathValues(statements, [HTTPS_OLI in line for line in raw_lines])
     digests = [hashlib.sha256(line).digest() for line in raw_lines]
-    event_types = classify(values)
-    conditions = condition_masks(values, event_types)
+    values = DECODER.columns(statements)
+    verb_ids = values[mapping.VERB_ID_PATH]
+    event_types = classify(verb_ids, values[mapping.OBJECT_TYPE_PATH])
+    conditions = condition_masks(verb_ids, values[OBJECT_KIND_PATH], event_types)
 
     columns: dict[str, pa.Array] = {
-        "event_id": pa.array(event_ids(values.at(mapping.STATEMENT_ID_PATH), digests), pa.string()),
+        "event_id": pa.array(event_ids(values[mapping.STATEMENT_ID_PATH], digests), pa.string()),
         "source_file": pa.array([source_file] * count, pa.string()),
         "source_etag": pa.array([source_etag] * count, pa.string()),
         "source_line": pa.array(line_numbers, pa.uint64()),
         "timestamp": pa.array(timestamps, pa.timestamp("ms", tz="UTC")),
         "event_type": pa.array(event_types, pa.string()),
         "payload_hash": pa.array([int.from_bytes(digest[:8], "big") for digest in digests], pa.uint64()),
-        "raw": pa.array(raw_lines, pa.binary()).cast(pa.string()),
+        # Every accepted line was decoded as JSON, which only reads valid UTF-8, so the
+        # bytes can be viewed as strings without checking them again.
+        "raw": pa.array(raw_lines, pa.binary()).view(pa.string()),
     }
     for column in mapping.COLUMNS:
-        column_values = values.first_present(column.sources)
+        column_values = first_present([values[path] for path in column.sources])
         if column.only_for:
             column_values = [value if keep else None for value, keep in zip(column_values, conditions[column.only_for])]
         columns[column.name] = convert(column, column_values)
     return pa.Table.from_arrays([columns[name] for name in mapping.ROW_COLUMNS], schema=ROW_SCHEMA)
 
 
-class PathValues:
-    """Values at JSON paths of a list of statements, each path read once per batch."""
-
-    def __init__(self, statements: list[dict], https_oli_rows: list[bool]):
-        self.statements = statements
-        # Torus writes http:// OLI keys; https:// ones are looked up only in lines that
-        # contain the https:// prefix at all, which saves a lookup per column and row.
-        self.https_oli_rows = https_oli_rows
-        self._values: dict[tuple[str, ...], list] = {}
-        self._objects: dict[tuple[str, ...], list] = {}
-
-    def objects(self, path: tuple[str, ...]) -> list[dict]:
-        if not path:
-            return self.statements
-        if path not in self._objects:
-            self._objects[path] = [value if type(value) is dict else EMPTY for value in self.at(path)]
-        return self._objects[path]
-
-    def at(self, path: tuple[str, ...]) -> list:
-        if path not in self._values:
-            key = path[-1]
-            parents = self.objects(path[:-1])
-            if not key.startswith(mapping.OLI_PREFIXES[1]):
-                self._values[path] = [parent.get(key) for parent in parents]
-            elif any(self.https_oli_rows):
-                self._values[path] = [parent.get(key) if present else None for parent, present in zip(parents, self.https_oli_rows)]
-            else:
-                self._values[path] = [None] * len(parents)
-        return self._values[path]
-
-    def first_present(self, paths: tuple[tuple[str, ...], ...]) -> list:
-        """Per statement, the value of the first path that is present and not null."""
-        merged = self.at(paths[0])
-        for path in paths[1:]:
-            merged = [value if value is not None else other for value, other in zip(merged, self.at(path))]
-        return merged
+def first_present(sources: list[Sequence]) -> Sequence:
+    """Per statement, the value of the first source that is present and not null."""
+    merged = sources[0]
+    for others in sources[1:]:
+        # A later source that is missing everywhere (the https:// form of an OLI key in
+        # Torus data, for one) changes nothing.
+        if others.count(None) < len(others):
+            merged = [value if value is not None else other for value, other in zip(merged, others)]
+    return merged
 
 
-def classify(values: PathValues) -> list[str]:
+def classify(verb_ids: list, object_types: list) -> list[str]:
     """Event type of each statement by the first matching rule of EVENT_TYPE_RULES."""
     rules_by_verb = mapping.event_type_rules_by_object_type()
+    known: dict[tuple[str, str | None], str] = {}
     event_types = []
-    for verb_id, object_type in zip(values.at(mapping.VERB_ID_PATH), values.at(mapping.OBJECT_TYPE_PATH)):
-        event_type = mapping.UNKNOWN_EVENT_TYPE
-        for rule in rules_by_verb.get(verb_id, ()):
-            if not rule.object_types or (type(object_type) is str and object_type in rule.object_types):
-                event_type = rule.event_type
-                break
+    for verb_id, object_type in zip(verb_ids, object_types):
+        if type(object_type) is not str:
+            object_type = None
+        event_type = known.get((verb_id, object_type))
+        if event_type is None:
+            event_type = known[verb_id, object_type] = event_type_of(rules_by_verb.get(verb_id, ()), object_type)
         event_types.append(event_type)
     return event_types
 
 
-def condition_masks(values: PathValues, event_types: list[str]) -> dict[str, list[bool]]:
+def event_type_of(rules: tuple[mapping.EventTypeRule, ...], object_type: str | None) -> str:
+    """Event type given by the first of `rules` (those of one verb) that the object type meets."""
+    for rule in rules:
+        if not rule.object_types or object_type in rule.object_types:
+            return rule.event_type
+    return mapping.UNKNOWN_EVENT_TYPE
+
+
+def condition_masks(verb_ids: list, object_kinds: list, event_types: list[str]) -> dict[str, list[bool]]:
     """For each condition of mapping.CONDITIONS, whether each statement meets it."""
-    verbs = values.at(mapping.VERB_ID_PATH)
-    object_kinds = values.at(("object", "objectType"))
     return {
         "video": [event_type == "video" for event_type in event_types],
-        "video_played": [verb == mapping.VERB_VIDEO_PLAYED for verb in verbs],
-        "voiding": [verb == mapping.VERB_VOIDED and kind == "StatementRef" for verb, kind in zip(verbs, object_kinds)],
+        "video_played": [verb == mapping.VERB_VIDEO_PLAYED for verb in verb_ids],
+        "voiding": [verb == mapping.VERB_VOIDED and kind == "StatementRef" for verb, kind in zip(verb_ids, object_kinds)],
     }
 
 

@@ -105,11 +105,31 @@ def to_json_text(value: object) -> str:
     if value is None:
         return ""
     if kind is dict or kind is list:
-        encoded = orjson.dumps(value)
+        # TODO: orjson writes at most 255 levels of nesting, so a deeper object or array
+        # raises here and stops the whole batch instead of becoming a row or a reject.
+        try:
+            encoded = orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            # orjson writes no integer beyond 64 bits. The orjson read path already turns
+            # them into their digits (as ClickHouse does), the typed msgspec path does not.
+            value = big_integers_as_digits(value)
+            encoded = orjson.dumps(value)
         digits_as_zero = encoded.translate(DIGITS_TO_ZERO)
         if b"0." not in digits_as_zero and b"0e" not in digits_as_zero:
             return _fix_string_escapes(encoded.decode())
     return _json_text(value)
+
+
+def big_integers_as_digits(value: object) -> object:
+    """Replace each integer outside [-2**63, 2**64) in a JSON value by the string of its digits."""
+    kind = type(value)
+    if kind is int:
+        return value if -(2**63) <= value < 2**64 else str(value)
+    if kind is dict:
+        return {key: big_integers_as_digits(item) for key, item in value.items()}
+    if kind is list:
+        return [big_integers_as_digits(item) for item in value]
+    return value
 
 
 def _json_text(value: object) -> str:
@@ -215,3 +235,40 @@ def parse_timestamp(text: str) -> tuple[int, bool] | None:
     if not MIN_TIMESTAMP_MS <= epoch_ms <= MAX_TIMESTAMP_MS:
         return None
     return epoch_ms, bool(offset)
+
+
+NOT_CACHED = object()
+
+
+class TimestampParser:
+    """Parse the timestamps of one batch, fast for the common UTC form `YYYY-MM-DDThh:mm:ss[.f…]Z`.
+
+    The start of each day of that form is parsed once by parse_timestamp and cached. A
+    second of 60, an offset other than `Z` and every other form go to parse_timestamp, so
+    results are always those of parse_timestamp.
+    """
+
+    def __init__(self) -> None:
+        self._day_starts: dict[str, int | None] = {}
+
+    def parse(self, text: str) -> tuple[int, bool] | None:
+        """Parse like parse_timestamp: (UTC epoch milliseconds, had an offset), or None."""
+        if len(text) >= 20 and text[-1] == "Z" and text[13] == ":" and text[16] == ":":
+            date = text[:11]
+            day_start = self._day_starts.get(date, NOT_CACHED)
+            if day_start is NOT_CACHED:
+                parsed = parse_timestamp(date + "00:00:00Z")
+                day_start = self._day_starts[date] = parsed[0] if parsed else None
+            hours, minutes, seconds = text[11:13], text[14:16], text[17:19]
+            fraction = text[19:-1]
+            if (
+                day_start is not None
+                and (hours + minutes + seconds).isdigit() and text.isascii()
+                and hours < "24" and minutes < "60" and seconds < "60"
+                and (not fraction or (fraction[0] == "." and 2 <= len(fraction) <= 10 and fraction[1:].isdigit()))
+            ):
+                # Both ends of the DateTime64(3) range fall on midnight, so a day start in
+                # range keeps every time of that day in range.
+                milliseconds = int(fraction[1:4].ljust(3, "0")) if fraction else 0
+                return day_start + int(hours) * 3_600_000 + int(minutes) * 60_000 + int(seconds) * 1000 + milliseconds, True
+        return parse_timestamp(text)
