@@ -156,3 +156,15 @@ def test_passwords_are_stored_hashed(instance, seeded):
 
     assert "password1" not in stored
     assert stored.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_repeated_failures_are_rate_limited(client, instance, seeded):
+    statuses = [sign_in(client, "teach@example.edu", "wrong-password").status_code for _attempt in range(12)]
+    blocked = sign_in(client, "teach@example.edu", "password1")
+
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429, 429]
+    assert blocked.status_code == 429
+    assert "Retry-After" in blocked.headers
+    outcomes = [event.outcome for event in instance.db.session.scalars(select(AuditEvent).where(AuditEvent.action == "login"))]
+    assert outcomes.count("rate_limited") == 3

@@ -21,6 +21,7 @@ from datetime import date, datetime, time as clock_time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from olap.core import telemetry
 from olap.core.clickhouse import ClickHouse
 from olap.core.errors import ClickHouseError, UserInputError
 from olap.core.hookspecs import AnalyticsQuery
@@ -113,6 +114,7 @@ class QueryMetrics:
                 del samples[: len(samples) - 10_000]
             self.rows[key] += row_count
             self.states[(category, state)] += 1
+        telemetry.observe_query(category, scope_kind, elapsed_ms, state)
 
 
 METRICS = QueryMetrics()

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from htmx_flask import Htmx
 
-from olap.core import auth, dashboards, views
+from olap.core import auth, dashboards, telemetry, views
 from olap.core.config import load_config
 from olap.core.instance import Instance
 from olap.core.jobs import Jobs
@@ -27,11 +27,6 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("olap").setLevel(level)
-
-
 def create_app(test_config: Mapping[str, Any] | None = None, *, start_workers: bool | None = None) -> Flask:
     """Build the web app from environment settings, overridden by `test_config` entries.
 
@@ -40,7 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, start_workers: b
     the jobs.
     """
     config = load_config(overrides=test_config)
-    configure_logging(config["LOG_LEVEL"])
+    telemetry.configure_logging(config["LOG_LEVEL"], config["LOG_FORMAT"])
     instance = Instance(config)
 
     app = Flask("olap", template_folder="templates", static_folder="static", root_path=_package_root())
@@ -68,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, start_workers: b
     app.register_blueprint(uploader_views.bp)
     for blueprint in instance.registry.blueprints.values():
         app.register_blueprint(blueprint)
+    telemetry.init_app(app)
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

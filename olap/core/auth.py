@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from olap.core import audit
 from olap.core.errors import Conflict, NotFound, UserInputError
 from olap.core.models import ROLES, Membership, Project, Section, User
+from olap.core.ratelimit import TooManyLoginAttempts, login_limiter
 from olap.core.web import render
 
 logger = logging.getLogger(__name__)
@@ -109,14 +110,26 @@ def login():
     if request.method == "POST":
         session = db().session
         email = request.form.get("email", "")
+        limiter = login_limiter(current_app)
+        address = request.remote_addr or ""
+        try:
+            limiter.check(email, address)
+        except TooManyLoginAttempts as err:
+            audit.record(session, "login", "rate_limited", actor=email.strip().lower()[:320] or "anonymous")
+            session.commit()
+            response = render("login.html", status=429, error=str(err), next=request.args.get("next", ""))
+            response.headers["Retry-After"] = str(err.retry_after_seconds)
+            return response
         user = authenticate(session, email, request.form.get("password", ""))
         if user is None:
+            limiter.record_failure(email, address)
             audit.record(session, "login", "failed", actor=email.strip().lower()[:320] or "anonymous")
             session.commit()
             error = "The email or password is incorrect."
             status = 401
             time.sleep(0.2)
         else:
+            limiter.reset(email)
             login_user(user)
             audit.record(session, "login", "succeeded", user=user)
             session.commit()

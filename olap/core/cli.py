@@ -32,7 +32,9 @@ class OlapGroup(click.Group):
 
 def open_instance() -> Instance:
     config = load_config()
-    logging.basicConfig(level=config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from olap.core import telemetry
+
+    telemetry.configure_logging(config["LOG_LEVEL"], config["LOG_FORMAT"])
     return Instance(config)
 
 
@@ -330,10 +332,12 @@ def _register_plugin_commands() -> None:
     from olap.generator.cli import generate_command
     from olap.plugins.backfill_s3.cli import backfill_command
     from olap.plugins.custom.cli import sql_command
+    from olap.plugins.rollout.cli import flags_command
 
     main.add_command(generate_command)
     main.add_command(backfill_command)
     main.add_command(sql_command)
+    main.add_command(flags_command)
 
 
 _register_plugin_commands()

@@ -17,6 +17,7 @@ from olap.core.errors import ConfigError
 
 ETL_MODES = ("direct", "s3")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 ENVIRONMENTS = ("development", "production", "test")
 
 
@@ -87,12 +88,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CUSTOM_SQL_MAX_BYTES_TO_READ", "20000000000", "`max_bytes_to_read` of each custom SQL query.", _integer(1)),
     Setting("CUSTOM_SQL_MAX_MEMORY", "1000000000", "`max_memory_usage` in bytes of each custom SQL query.", _integer(1)),
     Setting("CUSTOM_SQL_RUNS_PER_MINUTE", "20", "Custom SQL runs allowed per user per minute; more answer HTTP 429.", _integer(1)),
+    Setting("UNLEASH_ADMIN_TOKEN", "", "Admin API token for UNLEASH_URL; `olap flags stage|rollback` and the admin flags page write rollout stages with it."),
+    Setting("UNLEASH_PROJECT", "default", "Unleash project that holds olap's flags."),
+    Setting("UNLEASH_ENVIRONMENT", "development", "Unleash environment that stage changes write to; use the environment of UNLEASH_API_TOKEN."),
+    Setting("METRICS_TOKEN", "", "Bearer token that `/metrics` requires. Empty: `/metrics` answers 404."),
     Setting("XAPI_ETL_MODE", "direct", "`direct` inserts uploaded statements at once; `s3` writes them as JSONL bundles to S3 for the ETL function.", _choice(ETL_MODES)),
     Setting("XAPI_S3_BUCKET", "", "Bucket the uploader writes JSONL bundles to when XAPI_ETL_MODE is `s3`."),
     Setting("XAPI_S3_PREFIX", "xapi/", "Key prefix of those bundles."),
     Setting("XAPI_MAX_BODY_BYTES", "16777216", "Largest request body `POST /xapi/statements` accepts, in bytes.", _integer(1024)),
     Setting("XAPI_MAX_LINE_BYTES", "1048576", "Largest statement (one JSONL line) ingest accepts, in bytes; larger ones are rejected as line_too_large.", _integer(1024)),
     Setting("LOG_LEVEL", "INFO", "Python logging level: DEBUG, INFO, WARNING or ERROR.", _choice(LOG_LEVELS, upper=True)),
+    Setting("LOG_FORMAT", "text", "`text` lines, or `json` for one JSON object per line, on stderr.", _choice(LOG_FORMATS)),
     Setting("OLAP_HOST", "127.0.0.1", "Address `olap serve` listens on."),
     Setting("OLAP_PORT", "8000", "Port `olap serve` listens on.", _integer(1)),
     Setting("OLAP_DISABLED_PLUGINS", "", "Comma-separated plugin names not to load, such as a bundled plugin replaced by your own."),
