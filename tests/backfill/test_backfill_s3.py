@@ -273,3 +273,37 @@ def test_cli_dry_run_and_wait(olap_env, database_url, s3, bucket, monkeypatch):
     assert (outcome["status"], outcome["lines"], outcome["rows"], outcome["rejects"]) == ("completed", 14, 12, 2)
     assert nothing.exit_code == 2
     assert "matches no objects" in nothing.output
+
+
+def test_run_left_running_by_dead_worker_can_be_retried(backfill_app, s3, bucket):
+    instance = backfill_app.extensions["olap"]
+    s3.put_object(Bucket=bucket, Key="crash/a.jsonl", Body=jsonl(1, 6))
+
+    with backfill_app.app_context():
+        plan = service.plan_pattern(f"s3://{bucket}/crash/*.jsonl")
+        # A run marked running with no job, as a worker that died mid-run leaves it.
+        run = BackfillRun(source="s3", pattern=plan.url, plan=plan.as_dict(), created_by="test", status="running", files=1, bytes_total=plan.bytes_total, clickhouse_settings={}, query_id="backfill-x-0-")
+        instance.db.session.add(run)
+        instance.db.session.commit()
+
+        service.retry(instance, run.id, "test")
+        done = wait_for(instance, run.id)
+
+        assert (done.status, done.lines, done.rows_written) == ("completed", 6, 6)
+
+
+def test_running_run_with_live_job_refuses_retry(backfill_app, s3, bucket):
+    from olap.core.errors import Conflict
+
+    instance = backfill_app.extensions["olap"]
+    for number in range(6):
+        s3.put_object(Bucket=bucket, Key=f"live/{number}.jsonl", Body=jsonl(number * 10, 5))
+
+    with backfill_app.app_context():
+        run = service.schedule(instance, f"s3://{bucket}/live/*.jsonl", {"s3_max_get_rps": 1, "max_threads": 1}, False, "test")
+        wait_for(instance, run.id, statuses=("running",), timeout=30)
+
+        with pytest.raises(Conflict):
+            service.retry(instance, run.id, "test")
+        service.cancel(instance, run.id, "test")
+        assert wait_for(instance, run.id).status == "cancelled"

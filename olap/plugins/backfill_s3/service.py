@@ -104,7 +104,7 @@ def retry(instance, run_id: int, actor: Any) -> BackfillRun:
     """Run a failed, cancelled or completed run again; what it stored before is not counted twice."""
     session = instance.db.session
     run = get_run(session, run_id)
-    if run.status not in TERMINAL:
+    if run.status not in TERMINAL and job_alive(instance, run):
         raise Conflict(f"Backfill run {run.id} is {run.status}; wait for it to finish or cancel it first.")
     previous = run.status
     run.status, run.error, run.cancel_requested = "pending", "", False
@@ -119,6 +119,16 @@ def retry(instance, run_id: int, actor: Any) -> BackfillRun:
         session.commit()
         raise
     return run
+
+
+def job_alive(instance, run: BackfillRun) -> bool:
+    """Return whether the run's current job is queued or running.
+
+    A run left pending or running by a worker that died (a restarted embedded server
+    loses its in-process queue) has no live job; retrying it is then safe.
+    """
+    job = instance.jobs.fetch(f"backfill-s3-{run.id}-{run.attempts}")
+    return job is not None and job.get_status(refresh=True) in ("queued", "started", "deferred", "scheduled")
 
 
 def delete(instance, run_id: int, actor: Any) -> None:
