@@ -69,7 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OLAP_HOME", "./var", "Instance folder: embedded ClickHouse data, the SQLite file, the flags file and the secret key."),
     Setting("OLAP_ENV", "development", "`development`, `test` or `production`. Production requires SECRET_KEY and sends cookies over HTTPS only.", _choice(ENVIRONMENTS)),
     Setting("SECRET_KEY", "", "Key that signs sessions and CSRF tokens. Empty: a random key is created once in `OLAP_HOME/secret_key`."),
-    Setting("CLICKHOUSE_URL", "", "Query credential for analytics. `chdb://PATH` for the embedded engine (default `chdb://<OLAP_HOME>/clickhouse`), or `http(s)://user:password@host:port/database` for a server."),
+    Setting("CLICKHOUSE_URL", "", "Query credential for analytics. `chdb://PATH` for the embedded engine (default: CLICKHOUSE_ADMIN_URL, else `chdb://<OLAP_HOME>/clickhouse`), or `http(s)://user:password@host:port/database` for a server."),
     Setting("CLICKHOUSE_ADMIN_URL", "", "Admin credential for migrations, backfills and inserts, in the same form. Empty: same as CLICKHOUSE_URL."),
     Setting("CLICKHOUSE_DATABASE", "olap", "Database that holds the olap tables when the URL names none."),
     Setting("CLICKHOUSE_CLUSTER", "", "Cluster name. When set, migrations render with ON CLUSTER, Replicated engines and a Distributed table."),
@@ -215,7 +215,7 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
 
     home = Path(values["OLAP_HOME"]).expanduser().resolve()
     database = values["CLICKHOUSE_DATABASE"]
-    query_url = values["CLICKHOUSE_URL"] or f"chdb://{home / 'clickhouse'}"
+    query_url = values["CLICKHOUSE_URL"] or values["CLICKHOUSE_ADMIN_URL"] or f"chdb://{home / 'clickhouse'}"
     clickhouse = parse_clickhouse_url("CLICKHOUSE_URL", query_url, database)
     admin_url = values["CLICKHOUSE_ADMIN_URL"] or query_url
     clickhouse_admin = parse_clickhouse_url("CLICKHOUSE_ADMIN_URL", admin_url, database)
