@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import pyarrow as pa
 
 from olap.core.clickhouse import ClickHouse
 from olap.ingest import mapping
-from olap.ingest.transform import REJECT_SCHEMA, Transformed, reject_row, transform_lines
+from olap.ingest.parallel import transform_chunks
+from olap.ingest.transform import REJECT_SCHEMA, Transformed, reject_row
 
 logger = logging.getLogger(__name__)
 
@@ -60,31 +60,28 @@ def ingest_lines(
     *,
     chunk_lines: int = DEFAULT_CHUNK_LINES,
     max_line_bytes: int = mapping.DEFAULT_MAX_LINE_BYTES,
+    processes: int | None = None,
 ) -> IngestSummary:
     """Ingest JSONL lines (without newlines) of one source into raw_events.
 
     Lines are numbered from 1 and handled in chunks of `chunk_lines`. Each chunk's insert
     carries a deduplication token made of the source, the chunk index and the content,
-    so retrying a chunk after a failure inserts nothing twice.
+    so retrying a chunk after a failure inserts nothing twice. `processes` worker
+    processes transform later chunks while this one inserts (see
+    olap.ingest.parallel.transform_chunks for the default and when workers are used).
     """
     if chunk_lines < 1:
         raise ValueError(f"chunk_lines must be at least 1, not {chunk_lines}")
     summary = IngestSummary()
-    for index, chunk in enumerate(_chunks(lines, chunk_lines)):
-        transformed = transform_lines(chunk, source_file, source_etag, first_line=index * chunk_lines + 1, max_line_bytes=max_line_bytes)
-        summary.add(_ingest_chunk(store, transformed, source_file, source_etag, index, len(chunk)))
+    chunks = transform_chunks(lines, source_file, source_etag, chunk_lines=chunk_lines, max_line_bytes=max_line_bytes, processes=processes)
+    for index, line_count, transformed in chunks:
+        summary.add(_ingest_chunk(store, transformed, source_file, source_etag, index, line_count))
 
     logger.info(
         "ingest %s: %d lines, %d inserted, %d duplicates, %d rejected, %d without a time zone",
         source_file, summary.lines, summary.inserted, summary.duplicates, summary.rejected, summary.untimezoned,
     )
     return summary
-
-
-def _chunks(lines: Iterable[bytes | str], size: int) -> Iterator[list[bytes | str]]:
-    iterator = iter(lines)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _ingest_chunk(store: ClickHouse, transformed: Transformed, source_file: str, source_etag: str, index: int, line_count: int) -> IngestSummary:

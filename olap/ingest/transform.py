@@ -16,6 +16,7 @@ import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Iterable, Iterator, Sequence
 
 import msgspec
@@ -303,9 +304,7 @@ def build_rows(
         "timestamp": pa.array(timestamps, pa.timestamp("ms", tz="UTC")),
         "event_type": pa.array(event_types, pa.string()),
         "payload_hash": pa.array([int.from_bytes(digest[:8], "big") for digest in digests], pa.uint64()),
-        # Every accepted line was decoded as JSON, which only reads valid UTF-8, so the
-        # bytes can be viewed as strings without checking them again.
-        "raw": pa.array(raw_lines, pa.binary()).view(pa.string()),
+        "raw": utf8_array(raw_lines),
     }
     for column in mapping.COLUMNS:
         column_values = first_present([values[path] for path in column.sources])
@@ -313,6 +312,20 @@ def build_rows(
             column_values = [value if keep else None for value, keep in zip(column_values, conditions[column.only_for])]
         columns[column.name] = convert(column, column_values)
     return pa.Table.from_arrays([columns[name] for name in mapping.ROW_COLUMNS], schema=ROW_SCHEMA)
+
+
+def utf8_array(lines: list[bytes]) -> pa.Array:
+    """Build a string array of lines known to be valid UTF-8, from one joined buffer.
+
+    Every accepted line was decoded as JSON, which only reads valid UTF-8, so the bytes
+    need no check. Joining them once is several times faster than pa.array(lines).
+    """
+    offsets = list(accumulate(map(len, lines), initial=0))
+    if offsets[-1] >= 2**31:
+        # Beyond the 32-bit offsets of a string array, so pyarrow's own builder splits it.
+        return pa.array(lines, pa.binary()).cast(pa.string())
+    offset_buffer = pa.array(offsets, pa.int32()).buffers()[1]
+    return pa.Array.from_buffers(pa.string(), len(lines), [None, offset_buffer, pa.py_buffer(b"".join(lines))])
 
 
 def first_present(sources: list[Sequence]) -> Sequence:
