@@ -259,7 +259,10 @@ def _transform(lines: Iterable[bytes | str], source_file: str, source_etag: str,
             continue
         try:
             statement, reason = decode(line), ""
-        except (msgspec.MsgspecError, RecursionError):
+            # msgspec skips the values no column reads without checking their UTF-8 or
+            # whether a number overflows a double, so orjson checks the whole line.
+            orjson.loads(line)
+        except (msgspec.MsgspecError, orjson.JSONDecodeError, RecursionError):
             statement, reason = read_statement_slowly(line)
         if not reason:
             reason, timestamp_text = check_statement(statement)

@@ -53,6 +53,14 @@ def lines_the_decoder_may_not_fit() -> list[bytes]:
         b'{"actor":{},"verb":{"id":"v"},"object":{},"timestamp":"2026-02-10T15:42:07Z","result":{"response":' + b"[" * 200 + b"]" * 200 + b"}}",
         b'{"actor":{},"verb":{"id":"v"},"object":{},"timestamp":"2026-02-10T15:42:07Z","x":' + b"[" * 2000 + b"]" * 2000 + b"}",
         b'{"actor":{},"verb":{"id":"v"},"object":{},"timestamp":"2026-02-10T15:42:07Z","x":"\\ud800"}',
+        # Values that no column reads, which msgspec skips without checking them.
+        base[:-1] + b',"unread":"\xff\xfe"}',
+        base[:-1] + b',"unread":{"key":"\xed\xa0\x80"}}',
+        base[:-1] + b',"unread\xff":1}',
+        base[:-1] + b',"unread":[2e308]}',
+        base[:-1] + b',"unread":-1E+999}',
+        base[:-1] + b',"unread":1' + b"0" * 400 + b"}",
+        base[:-1] + b',"unread":1e-999}',
     ]
     return lines
 
