@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -74,8 +75,10 @@ def ingest_lines(
         raise ValueError(f"chunk_lines must be at least 1, not {chunk_lines}")
     summary = IngestSummary()
     chunks = transform_chunks(lines, source_file, source_etag, chunk_lines=chunk_lines, max_line_bytes=max_line_bytes, processes=processes)
-    for index, line_count, transformed in chunks:
-        summary.add(_ingest_chunk(store, transformed, source_file, source_etag, index, line_count))
+    # closing() cancels the chunks still queued for workers when an insert fails.
+    with closing(chunks):
+        for index, line_count, transformed in chunks:
+            summary.add(_ingest_chunk(store, transformed, source_file, source_etag, index, line_count))
 
     logger.info(
         "ingest %s: %d lines, %d inserted, %d duplicates, %d rejected, %d without a time zone",
