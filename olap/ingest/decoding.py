@@ -57,7 +57,12 @@ class StatementDecoder:
 
     def __init__(self, paths: Iterable[Path], required: Iterable[str]):
         tree = path_tree(paths)
-        self.root = _build_node(tree, frozenset(required), name="Statement")
+        required = frozenset(required)
+        for key in required:
+            # A required object that no path reads is still decoded, as a struct without fields.
+            if tree.setdefault(key, {}) is None:
+                raise ValueError(f"required key {key!r} is also read as a value; a required key must be an object")
+        self.root = _build_node(tree, required, name="Statement")
         self.decode: Callable[[bytes], msgspec.Struct] = msgspec.json.Decoder(self.root.struct_type).decode
         self._attributes = _attribute_paths(self.root, (), ())
 

@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from olap.ingest import transform
+from olap.ingest.decoding import StatementDecoder
 from olap.ingest.transform import gc_paused, transform_lines
 from olap.ingest.values import TimestampParser, parse_timestamp
 
@@ -92,7 +93,7 @@ def test_typed_and_orjson_paths_give_same_rows(monkeypatch, xapi_files, source):
     assert typed.untimezoned == slow.untimezoned
 
 
-def test_decoder_edge_values_convert_like_the_orjson_path():
+def test_edge_integers_convert_like_orjson_path():
     rows = transform_lines(lines_the_decoder_may_not_fit()[:3], "case.jsonl").rows.to_pylist()
 
     assert rows[0]["section_id"] == 2**63 - 1
@@ -174,3 +175,13 @@ def test_gc_pause_restores_collector_state():
         assert not gc.isenabled(), "a pause enabled a collector that was disabled before it"
     finally:
         gc.enable()
+
+
+def test_required_object_without_paths_is_checked():
+    decoder = StatementDecoder([("verb", "id")], ["actor", "verb"])
+
+    assert decoder.accessor(("verb", "id"))(decoder.decode(b'{"actor":{},"verb":{"id":"v"}}')) == "v"
+    with pytest.raises(msgspec.ValidationError, match="actor"):
+        decoder.decode(b'{"actor":1,"verb":{"id":"v"}}')
+    with pytest.raises(msgspec.ValidationError, match="actor"):
+        decoder.decode(b'{"verb":{"id":"v"}}')
