@@ -88,7 +88,20 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, start_workers: b
         start_workers = config.embedded_clickhouse or not config["REDIS_URL"]
     if start_workers:
         instance.jobs.start_threads(config["OLAP_WORKER_THREADS"])
+        # An embedded server that restarts has lost its in-process queue, so batches of
+        # inventory runs that were queued or running get their jobs back.
+        if config["OLAP_WORKER_THREADS"] and "backfill_inventory.recover" in instance.registry.jobs and _metadata_at_head(instance):
+            instance.jobs.enqueue("backfill_inventory.recover", job_id="inventory-recover")
     return app
+
+
+def _metadata_at_head(instance: Instance) -> bool:
+    """Return whether the metadata schema is migrated, so jobs may read their tables."""
+    try:
+        current, head = instance.db.revision_status()
+    except Exception:  # an unreachable or empty database: there is nothing to recover yet
+        return False
+    return current == head
 
 
 def _package_root() -> str:

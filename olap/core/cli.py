@@ -338,6 +338,10 @@ def _register_plugin_commands() -> None:
     main.add_command(backfill_command)
     main.add_command(sql_command)
     main.add_command(flags_command)
+    from olap.plugins.backfill_inventory.cli import inventory_command, inventory_recover_command
+
+    backfill_command.add_command(inventory_command)
+    backfill_command.add_command(inventory_recover_command)
 
 
 _register_plugin_commands()

@@ -25,8 +25,10 @@ from olap.ingest.transform import Transformed, transform_lines
 logger = logging.getLogger(__name__)
 
 # Number of transform processes when a call gives none; None means every CPU the process
-# may run on. An application or benchmark sets 1 here to turn the workers off everywhere.
-DEFAULT_PROCESSES: int | None = None
+# may run on. It is 1 (no worker processes) because on 2 shared cores two workers were
+# slower than one process, and each idle pool keeps about 100 MB; a caller with idle cores
+# passes processes=N.
+DEFAULT_PROCESSES: int | None = 1
 # Inputs of fewer chunks than this are transformed in the calling process, because
 # starting the workers (1.3 s on the 2-core development machine under load) would cost
 # more than they save.
