@@ -43,6 +43,7 @@ def olap_env(tmp_path, chdb_path, monkeypatch) -> dict[str, str]:
         "CLICKHOUSE_URL": f"chdb://{chdb_path}",
         "CLICKHOUSE_DATABASE": f"t_{uuid.uuid4().hex[:12]}",
         "SECRET_KEY": "test-secret",
+        "LOG_LEVEL": "WARNING",
     }
 
 

@@ -115,7 +115,7 @@ def test_unreachable_clickhouse_exits_2(run, monkeypatch):
     result = run("migrate", "up", "--clickhouse-only")
 
     assert result.exit_code == 2
-    assert result.output.startswith("error: ")
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "127.0.0.1:9" in result.output
     assert "check CLICKHOUSE_URL" in result.output
     assert "pw@" not in result.output

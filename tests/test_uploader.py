@@ -123,7 +123,7 @@ def test_same_statement_gets_same_id_by_api_and_file(uploader, tmp_path, olap_en
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(main, ["ingest", str(tmp_path / "one.jsonl")], catch_exceptions=False)
 
-    assert json.loads(result.output)["duplicates"] == 1
+    assert json.loads(result.stdout)["duplicates"] == 1
     assert store.query("SELECT groupArray(event_id) FROM raw_events").scalar() == [api_id]
 
 
@@ -222,9 +222,9 @@ def test_ingest_files_folder_gzip_and_stdin(run_cli, tmp_path):
     (folder / "b.jsonl").write_bytes(gzip.compress(("\n".join(page_views(4, 100)) + "\n").encode()))
     stdin_lines = "\n".join(page_views(2, 200)) + "\n"
 
-    first = json.loads(run_cli("ingest", str(folder)).output)
-    again = json.loads(run_cli("ingest", str(folder)).output)
-    piped = json.loads(run_cli("ingest", "-", input=stdin_lines.encode()).output)
+    first = json.loads(run_cli("ingest", str(folder)).stdout)
+    again = json.loads(run_cli("ingest", str(folder)).stdout)
+    piped = json.loads(run_cli("ingest", "-", input=stdin_lines.encode()).stdout)
 
     assert first == {"files": 2, "lines": 10, "inserted": 9, "duplicates": 0, "rejected": 1, "untimezoned": 0, "reject_reasons": {"invalid_json": 1}}
     assert again["inserted"] == 0
@@ -239,7 +239,7 @@ def test_ingest_from_s3_with_special_key(run_cli, s3, bucket):
 
     result = run_cli("ingest", f"s3://{bucket}/{key}")
 
-    assert json.loads(result.output)["inserted"] == 6
+    assert json.loads(result.stdout)["inserted"] == 6
 
 
 @pytest.mark.parametrize(("arguments", "message"), [(("ingest", "/nonexistent.jsonl"), "does not exist"), (("ingest", "s3://no-such-bucket-here/none.jsonl"), "Cannot read s3://no-such-bucket-here/none.jsonl")], ids=["file", "s3"])

@@ -141,7 +141,7 @@ def test_spec_with_data_url_is_rejected(client, custom):
 
 
 def test_rate_limit_answers_429(client, custom, monkeypatch):
-    monkeypatch.setattr(views, "RUNS_PER_MINUTE", ("CUSTOM_SQL_RUNS_PER_MINUTE", 2))
+    monkeypatch.setitem(client.application.extensions["olap"].config.values, "CUSTOM_SQL_RUNS_PER_MINUTE", 2)
     sign_in(client, EMAILS["instructor"])
     token = csrf_token(client)
 
