@@ -91,7 +91,8 @@ def test_batch_page_streams_chunk_logs(page, inventory_server):
 
     # The second batch starts after the first, so its page is open before its first chunk ends.
     batch_link = page.get_by_role("link", name="#2")
-    expect(batch_link).to_be_visible()
+    # Preparing reads the manifest and its reports first, which takes seconds on a busy machine.
+    expect(batch_link).to_be_visible(timeout=60_000)
     batch_link.click()
     page.wait_for_url(re.compile(r"/batches/\d+$"))
     rows = page.locator("#chunk-logs tr[data-chunk-log]")
