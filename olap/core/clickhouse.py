@@ -1,9 +1,10 @@
 """The one place that builds ClickHouse clients and runs queries through clickhouse-connect.
 
 Per-query limits go into the statement's own SETTINGS clause, never into the client's
-`settings=` argument: with the `chdb://` backend a failed query can leave such settings on
-the session (a failed `readonly=1` query once left the whole store read-only), while a
-SETTINGS clause ends with its statement.
+`settings=` argument. With the `chdb://` backend, settings passed that way were reported
+to stay on the session after a failed query (a failed `readonly=1` query left the store
+read-only). chDB 4.4 did not show it here, but a SETTINGS clause ends with its statement
+in any version, and a test checks that a failed guarded query changes nothing.
 
 Every statement carries a query id. Server mode sends it as ClickHouse's `query_id`; the
 embedded engine ignores that transport setting, so the id is also written into
@@ -213,8 +214,8 @@ class ClickHouse:
         """Close this thread's client after a failed statement and start the next on a new one.
 
         With the chdb backend, a query that fails while its rows are being read leaves the
-        rest of them on the connection, and the next query on that client returned them as
-        its own result; a new client cannot see them.
+        rest of them on the connection. The next query on that client returned them as its
+        own result, so the client is replaced.
         """
         failed = getattr(self._local, "client", None)
         if failed is None:
@@ -283,9 +284,9 @@ class ClickHouse:
     def insert_arrow(self, table: str, arrow_table: Any, *, deduplication_token: str | None = None) -> None:
         """Insert a pyarrow table; a deduplication token makes a repeated insert a no-op.
 
-        The token travels as a client setting because an INSERT … FORMAT statement built by
-        clickhouse-connect has no place for our SETTINGS clause; a test checks it does not
-        stay on the session for the next insert.
+        The token travels as a client setting, because clickhouse-connect builds the
+        INSERT … FORMAT statement itself and leaves no place for a SETTINGS clause. A test
+        checks that the token does not stay on the session for the next insert.
         """
         settings = {"insert_deduplication_token": deduplication_token} if deduplication_token else None
         try:
