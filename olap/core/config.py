@@ -110,7 +110,7 @@ KNOWN_NAMES = frozenset(setting.name for setting in SETTINGS)
 
 @dataclass(frozen=True)
 class ClickHouseTarget:
-    """Where a ClickHouse connection goes: the embedded engine at a path, or a server."""
+    """Target of a ClickHouse connection: the embedded engine at a path, or a server."""
 
     kind: str
     database: str

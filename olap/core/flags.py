@@ -219,7 +219,7 @@ def evaluation_context(user: Any = None, section_id: int | None = None, project_
 
 
 class Flags:
-    """Answers whether a flag is on for a user, a section or a project."""
+    """Feature-flag evaluation for a user, a section or a project."""
 
     def __init__(
         self,

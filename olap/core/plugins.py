@@ -95,25 +95,25 @@ def _collect(manager: pluggy.PluginManager, hook_name: str) -> list[tuple[str, A
     return items
 
 
+# Each registration hook, the Registry table it fills, and the key that must be unique.
+REGISTRATIONS: tuple[tuple[str, str, Any], ...] = (
+    ("register_categories", "categories", lambda item: item.id),
+    ("register_queries", "queries", lambda item: item.id),
+    ("register_charts", "charts", lambda item: item.query_id),
+    ("register_blueprints", "blueprints", lambda item: item.name),
+    ("register_flags", "flags", lambda item: item.name),
+    ("register_jobs", "jobs", lambda item: item.name),
+    ("register_backfill_sources", "backfill_sources", lambda item: item.name),
+    ("register_menu_items", "menu_items", lambda item: item.endpoint),
+)
+
+
 def build_registry(manager: pluggy.PluginManager) -> Registry:
     """Collect every registration hook into one Registry and check cross references."""
     registry = Registry()
-    for plugin, category in _collect(manager, "register_categories"):
-        registry.add("categories", category.id, category, plugin)
-    for plugin, query in _collect(manager, "register_queries"):
-        registry.add("queries", query.id, query, plugin)
-    for plugin, chart in _collect(manager, "register_charts"):
-        registry.add("charts", chart.query_id, chart, plugin)
-    for plugin, blueprint in _collect(manager, "register_blueprints"):
-        registry.add("blueprints", blueprint.name, blueprint, plugin)
-    for plugin, flag in _collect(manager, "register_flags"):
-        registry.add("flags", flag.name, flag, plugin)
-    for plugin, job in _collect(manager, "register_jobs"):
-        registry.add("jobs", job.name, job, plugin)
-    for plugin, source in _collect(manager, "register_backfill_sources"):
-        registry.add("backfill_sources", source.name, source, plugin)
-    for plugin, item in _collect(manager, "register_menu_items"):
-        registry.add("menu_items", item.endpoint, item, plugin)
+    for hook_name, kind, key_of in REGISTRATIONS:
+        for plugin, item in _collect(manager, hook_name):
+            registry.add(kind, key_of(item), item, plugin)
 
     for query in registry.queries.values():
         if query.category not in registry.categories:

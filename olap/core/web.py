@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def wants_fragment() -> bool:
-    """Return whether this request asks for an HTMX fragment rather than a full page."""
+    """Return whether this request is an HTMX request for a fragment rather than a full page."""
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
@@ -35,14 +35,14 @@ def _wants_json() -> bool:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Answer HTTP errors and OlapErrors with an error page, fragment or JSON body."""
+    """Register handlers that render HTTP errors and OlapErrors as an error page, fragment or JSON body."""
 
     def error_response(status: int, title: str, message: str):
         if _wants_json():
             return jsonify({"error": title, "message": message}), status
         response = render("error.html", status=status, status_code=status, title=title, message=message)
         if wants_fragment():
-            # HTMX does not swap 4xx/5xx answers by default; the error card must still show.
+            # HTMX does not swap 4xx/5xx responses by default, and the error card must still show.
             response.headers["HX-Reswap"] = "innerHTML"
         return response
 

@@ -70,7 +70,11 @@ def to_bool(value: object) -> bool | None:
     if kind is bool:
         return value
     if kind is int or kind is float:
-        return True if value == 1 else False if value == 0 else None
+        if value == 1:
+            return True
+        if value == 0:
+            return False
+        return None
     if kind is str and value.isascii():
         lowered = value.lower()
         if lowered in ("true", "1"):
